@@ -1,0 +1,1 @@
+//! Placeholder: the adapter is being written (issue 3).

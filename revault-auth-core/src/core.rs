@@ -1,0 +1,650 @@
+//! [`AuthCore`]: the state machine. See the crate docs for the drive loop.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant, SystemTime};
+
+use http::Response;
+use zeroize::Zeroize;
+
+use crate::backoff::Backoff;
+use crate::config::Config;
+use crate::error::{AuthError, ConfigError, ServerMessage, TransportErrorKind};
+use crate::event::{Event, ExpiryCause, ReauthReason};
+use crate::request::{self, Purpose, RequestId, Transmit};
+use crate::response::{self, Grant, RetryAfter, Verdict};
+use crate::secret::{AccessToken, ApiKeySecret, RefreshToken, TokenGeneration};
+use crate::timer::{Timer, TimerTable};
+
+/// Events kept for the application before the oldest are dropped: an
+/// application that never drains them must not grow without bound.
+const MAX_QUEUED_EVENTS: usize = 256;
+
+/// Where the core stands, for logs and dashboards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Phase {
+    /// Nothing asked for a token yet.
+    Idle,
+    /// A `/auth/token` request is in flight (or about to be sent).
+    Authenticating,
+    /// A `/auth/token/refresh` request is in flight.
+    Refreshing,
+    /// A token is being served and nothing is in flight.
+    Ready,
+    /// No token, waiting out a backoff or `Retry-After`.
+    Waiting,
+    /// A terminal error; see [`AuthCore::failure`].
+    Failed,
+    /// [`AuthCore::close`] was called.
+    Closed,
+}
+
+struct HeldAccess {
+    token: AccessToken,
+    refresh_at: Instant,
+}
+
+struct HeldRefresh {
+    token: RefreshToken,
+    usable_until: Instant,
+}
+
+struct InFlight {
+    id: RequestId,
+    purpose: Purpose,
+    sent_at: Instant,
+    deadline: Instant,
+    /// The refresh token this request spent; kept only to scrub it from
+    /// whatever the server answers, never sent again.
+    spent: Option<RefreshToken>,
+    /// Why this `/auth/token` is a re-authentication, if it is one.
+    reauth: Option<ReauthReason>,
+}
+
+/// The sans-IO token manager. See the crate docs for the method kinds and
+/// the order in which to drain them.
+pub struct AuthCore {
+    config: Config,
+    started: bool,
+    closed: bool,
+    failure: Option<AuthError>,
+    access: Option<HeldAccess>,
+    refresh: Option<HeldRefresh>,
+    refresh_lost: Option<ReauthReason>,
+    in_flight: Option<InFlight>,
+    retry_at: Option<Instant>,
+    backoff: Backoff,
+    events: VecDeque<Event>,
+    dropped_events: u64,
+    next_request: u64,
+    last_generation: u64,
+    last_now: Instant,
+    wall_anchor: Option<(Instant, SystemTime)>,
+}
+
+impl std::fmt::Debug for AuthCore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthCore")
+            .field("phase", &self.phase())
+            .field("generation", &self.last_generation)
+            .field("access", &self.access.as_ref().map(|held| &held.token))
+            .field("in_flight", &self.in_flight.as_ref().map(|f| (f.id, f.purpose)))
+            .field("retry_at", &self.retry_at)
+            .field("failure", &self.failure)
+            .finish_non_exhaustive()
+    }
+}
+
+fn later(at: Instant, by: Duration) -> Instant {
+    // Policy caps keep every duration far below what an Instant can hold;
+    // should one overflow anyway, "now" is the safe answer for a deadline.
+    at.checked_add(by).unwrap_or(at)
+}
+
+fn earlier(at: Instant, by: Duration, fallback: Instant) -> Instant {
+    at.checked_sub(by).unwrap_or(fallback).min(at)
+}
+
+impl AuthCore {
+    /// A core for a validated configuration. `now` is the driver's clock.
+    pub fn new(config: Config, now: Instant) -> Self {
+        let policy = &config.policy;
+        let backoff = Backoff::new(policy.backoff_base, policy.backoff_cap, policy.seed);
+        Self {
+            started: config.eager,
+            config,
+            closed: false,
+            failure: None,
+            access: None,
+            refresh: None,
+            refresh_lost: None,
+            in_flight: None,
+            retry_at: None,
+            backoff,
+            events: VecDeque::new(),
+            dropped_events: 0,
+            next_request: 1,
+            last_generation: 0,
+            last_now: now,
+            wall_anchor: None,
+        }
+    }
+
+    // ----- getters ---------------------------------------------------------
+
+    /// The token to use now, if one is valid. `None` inside the safety floor
+    /// before expiry, after a rejection, while none has been obtained, and
+    /// after [`close`](Self::close). A `now` older than one the core has seen
+    /// is treated as the newer one, so a clock stepping back cannot revive a
+    /// token.
+    pub fn access_token(&self, now: Instant) -> Option<&AccessToken> {
+        let now = now.max(self.last_now);
+        self.access
+            .as_ref()
+            .map(|held| &held.token)
+            .filter(|token| now < token.usable_until)
+    }
+
+    /// Where the core stands.
+    pub fn phase(&self) -> Phase {
+        if self.closed {
+            return Phase::Closed;
+        }
+        if self.failure.is_some() {
+            return Phase::Failed;
+        }
+        match (&self.in_flight, &self.access, self.retry_at) {
+            (Some(flight), _, _) if flight.purpose == Purpose::Refresh => Phase::Refreshing,
+            (Some(_), _, _) => Phase::Authenticating,
+            (None, Some(_), _) => Phase::Ready,
+            (None, None, Some(_)) => Phase::Waiting,
+            (None, None, None) if self.started => Phase::Authenticating,
+            (None, None, None) => Phase::Idle,
+        }
+    }
+
+    /// The terminal error, if the core gave up.
+    pub fn failure(&self) -> Option<&AuthError> {
+        self.failure.as_ref()
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The request in flight, if any (there is never more than one).
+    pub fn in_flight(&self) -> Option<(RequestId, Purpose)> {
+        self.in_flight.as_ref().map(|f| (f.id, f.purpose))
+    }
+
+    /// Consecutive failed attempts since the last success.
+    pub fn consecutive_failures(&self) -> u32 {
+        self.backoff.failures()
+    }
+
+    /// Events dropped because the application did not drain them.
+    pub fn dropped_events(&self) -> u64 {
+        self.dropped_events
+    }
+
+    // ----- inputs ----------------------------------------------------------
+
+    /// Time has passed. Safe to call at any time; calls with nothing due are
+    /// no-ops.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let now = self.observe(now);
+        let table = self.timers();
+        for timer in table.due(now) {
+            match timer {
+                Timer::RequestTimeout => {
+                    if let Some(flight) = self.in_flight.take() {
+                        self.after_failure(flight, AuthError::Timeout, now);
+                    }
+                }
+                Timer::Retry => self.retry_at = None,
+                // `poll_transmit` sends the refresh.
+                Timer::Refresh => {}
+                Timer::Expiry => self.expire(ExpiryCause::Lifetime),
+            }
+        }
+    }
+
+    /// The answer to request `id`. Returns `false`, changing nothing, when
+    /// `id` is not the request in flight (unknown, stale or timed out). The
+    /// body is zeroized once read.
+    pub fn handle_response(
+        &mut self,
+        id: RequestId,
+        mut response: Response<Vec<u8>>,
+        now: Instant,
+    ) -> bool {
+        let now = self.observe(now);
+        let Some(flight) = self.take_in_flight(id) else {
+            response.body_mut().zeroize();
+            return false;
+        };
+        let verdict = response::classify(&response, &self.config.policy);
+        response.body_mut().zeroize();
+        self.apply(flight, verdict, now);
+        true
+    }
+
+    /// Request `id` failed in transport. Returns `false` when `id` is not the
+    /// request in flight.
+    pub fn handle_transport_error(
+        &mut self,
+        id: RequestId,
+        kind: TransportErrorKind,
+        now: Instant,
+    ) -> bool {
+        let now = self.observe(now);
+        let Some(flight) = self.take_in_flight(id) else {
+            return false;
+        };
+        self.after_failure(flight, AuthError::Transport(kind), now);
+        true
+    }
+
+    /// revault-api answered 401 to a call made with token `generation`. Drops
+    /// that token if it is still the current one and returns `true`; reports
+    /// about older tokens change nothing.
+    pub fn handle_rejected(&mut self, generation: TokenGeneration, now: Instant) -> bool {
+        self.observe(now);
+        let current = self
+            .access
+            .as_ref()
+            .is_some_and(|held| held.token.generation == generation);
+        if current {
+            self.expire(ExpiryCause::Rejected);
+        }
+        current
+    }
+
+    /// The wall clock, read by the driver together with `now`. Monotonic
+    /// clocks stop while a machine sleeps; when the wall clock has run ahead
+    /// by more than the tolerance, the core moves every deadline earlier by
+    /// the difference, so a token never outlives a suspend.
+    pub fn handle_wall_clock(&mut self, now: Instant, wall: SystemTime) {
+        let now = self.observe(now);
+        if let Some((then, wall_then)) = self.wall_anchor {
+            let monotonic = now.saturating_duration_since(then);
+            let slept = wall
+                .duration_since(wall_then)
+                .ok()
+                .and_then(|elapsed| elapsed.checked_sub(monotonic));
+            if let Some(slept) = slept.filter(|s| *s > self.config.policy.suspend_tolerance) {
+                self.shift_deadlines(slept, now);
+            }
+        }
+        self.wall_anchor = Some((now, wall));
+    }
+
+    // ----- commands --------------------------------------------------------
+
+    /// Obtain a token now rather than waiting for demand. Idempotent.
+    pub fn start(&mut self, now: Instant) {
+        self.observe(now);
+        self.started = true;
+    }
+
+    /// Replaces the API key (rotation, or recovery after
+    /// [`AuthError::CredentialsRejected`]). Clears a terminal failure; the
+    /// current access token keeps being served until it is due, and the next
+    /// token comes from the new key.
+    pub fn update_api_key(
+        &mut self,
+        api_key_id: impl Into<String>,
+        api_key_secret: ApiKeySecret,
+        now: Instant,
+    ) -> Result<(), ConfigError> {
+        self.observe(now);
+        let api_key_id = api_key_id.into();
+        crate::config::check_api_key(&api_key_id, &api_key_secret)?;
+        self.config.api_key_id = api_key_id;
+        self.config.api_key_secret = api_key_secret;
+        self.failure = None;
+        self.retry_at = None;
+        self.backoff.reset();
+        self.refresh = None;
+        if self.last_generation > 0 {
+            self.refresh_lost = Some(ReauthReason::ApiKeyUpdated);
+        }
+        self.started = true;
+        Ok(())
+    }
+
+    /// Stops for good: drops every secret and sends nothing more.
+    pub fn close(&mut self) {
+        self.closed = true;
+        self.access = None;
+        self.refresh = None;
+        self.in_flight = None;
+        self.retry_at = None;
+    }
+
+    // ----- outputs ---------------------------------------------------------
+
+    /// The next request to send, if one is due. Single flight: never a second
+    /// one before the first is answered, has failed or has timed out.
+    #[must_use]
+    pub fn poll_transmit(&mut self, now: Instant) -> Option<Transmit> {
+        let now = self.observe(now);
+        if self.closed || self.failure.is_some() || !self.started || self.in_flight.is_some() {
+            return None;
+        }
+        if let Some(retry_at) = self.retry_at {
+            if retry_at > now {
+                return None;
+            }
+            self.retry_at = None;
+        }
+        if self.access.as_ref().is_some_and(|held| now < held.refresh_at) {
+            return None;
+        }
+        let id = RequestId(self.next_request);
+        self.next_request += 1;
+        let refresh = self.refresh.take();
+        let (transmit, spent, reauth) = match refresh {
+            Some(held) if now < held.usable_until => {
+                let transmit = request::refresh(&self.config, id, &held.token);
+                (transmit, Some(held.token), None)
+            }
+            expiring => {
+                let reason = match expiring {
+                    Some(_) => Some(ReauthReason::RefreshTokenExpiring),
+                    None => self.refresh_lost.take(),
+                };
+                (request::authenticate(&self.config, id), None, reason)
+            }
+        };
+        self.in_flight = Some(InFlight {
+            id,
+            purpose: transmit.purpose,
+            sent_at: now,
+            deadline: later(now, self.config.policy.request_timeout),
+            spent,
+            reauth,
+        });
+        Some(transmit)
+    }
+
+    /// The earliest deadline at which [`handle_timeout`](Self::handle_timeout)
+    /// has something to do. Call it after draining `poll_transmit`.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers().next()
+    }
+
+    /// The next event for the application.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    // ----- internals -------------------------------------------------------
+
+    /// Clamps `now` so time never runs backwards inside the core.
+    fn observe(&mut self, now: Instant) -> Instant {
+        self.last_now = self.last_now.max(now);
+        self.last_now
+    }
+
+    fn timers(&self) -> TimerTable {
+        let mut table = TimerTable::default();
+        if let Some(flight) = &self.in_flight {
+            table.set(Timer::RequestTimeout, Some(flight.deadline));
+        }
+        let may_send =
+            !self.closed && self.failure.is_none() && self.started && self.in_flight.is_none();
+        if may_send {
+            match (self.retry_at, &self.access) {
+                (Some(retry_at), _) => table.set(Timer::Retry, Some(retry_at)),
+                (None, Some(held)) => table.set(Timer::Refresh, Some(held.refresh_at)),
+                (None, None) => {}
+            }
+        }
+        if let Some(held) = &self.access {
+            table.set(Timer::Expiry, Some(held.token.usable_until));
+        }
+        table
+    }
+
+    fn take_in_flight(&mut self, id: RequestId) -> Option<InFlight> {
+        if self.in_flight.as_ref().is_some_and(|f| f.id == id) {
+            self.in_flight.take()
+        } else {
+            None
+        }
+    }
+
+    fn apply(&mut self, flight: InFlight, verdict: Verdict, now: Instant) {
+        let scrub = |server: Option<ServerMessage>| self.scrub(server, &flight);
+        match (flight.purpose, verdict) {
+            (_, Verdict::Granted(grant)) => self.accept(flight, grant, now),
+            (Purpose::Refresh, Verdict::Rejected { status, server }) => {
+                let error = AuthError::RefreshRejected {
+                    status,
+                    server: scrub(server),
+                };
+                self.refresh_rejected(error);
+            }
+            (Purpose::Refresh, Verdict::BadRequest { server }) => {
+                let error = AuthError::RefreshRejected {
+                    status: 400,
+                    server: scrub(server),
+                };
+                self.refresh_rejected(error);
+            }
+            (Purpose::Authenticate, Verdict::Rejected { status, server }) => {
+                let server = scrub(server);
+                self.fail(AuthError::CredentialsRejected { status, server });
+            }
+            (Purpose::Authenticate, Verdict::BadRequest { server }) => {
+                let server = scrub(server);
+                self.fail(AuthError::InvalidRequest { server });
+            }
+            (_, Verdict::RateLimited {
+                status,
+                retry_after,
+            }) => self.rate_limited(flight, status, retry_after, now),
+            (_, Verdict::ServerError { status, server }) => {
+                let server = scrub(server);
+                self.after_failure(flight, AuthError::Server { status, server }, now);
+            }
+            (_, Verdict::Unexpected { status }) => {
+                self.after_failure(flight, AuthError::UnexpectedStatus { status }, now);
+            }
+            (_, Verdict::Invalid(invalid)) => {
+                self.after_failure(flight, AuthError::InvalidResponse(invalid), now);
+            }
+        }
+    }
+
+    /// Servers sometimes echo what they were sent; make sure no secret of
+    /// ours survives into an error.
+    fn scrub(&self, server: Option<ServerMessage>, flight: &InFlight) -> Option<ServerMessage> {
+        let mut server = server?;
+        let secrets = [
+            Some(self.config.api_key_secret.expose_secret()),
+            flight.spent.as_ref().map(RefreshToken::expose_secret),
+            self.refresh.as_ref().map(|held| held.token.expose_secret()),
+            self.access.as_ref().map(|held| held.token.secret.expose_secret()),
+        ];
+        for secret in secrets.into_iter().flatten() {
+            for text in [&mut server.message, &mut server.code] {
+                if text.contains(secret) {
+                    *text = text.replace(secret, "[redacted]");
+                }
+            }
+        }
+        Some(server)
+    }
+
+    fn accept(&mut self, flight: InFlight, grant: Grant, now: Instant) {
+        let policy = &self.config.policy;
+        // Lifetimes count from when the request left, not when the answer
+        // arrived: the server's clock started somewhere in between.
+        let anchor = flight.sent_at;
+        let floor = |lifetime: Duration| {
+            policy
+                .safety_floor
+                .min(lifetime.mul_f64(policy.safety_floor_fraction))
+        };
+        let lifetime = grant.expires_in;
+        let expires_at = later(anchor, lifetime);
+        let usable_until = earlier(expires_at, floor(lifetime), anchor);
+        let jitter = lifetime.mul_f64(policy.jitter * self.backoff.unit());
+        let refresh_at = earlier(later(anchor, lifetime.mul_f64(policy.refresh_at)), jitter, anchor);
+        let refresh_expires_at = later(anchor, grant.refresh_expires_in);
+        let refresh_usable_until =
+            earlier(refresh_expires_at, floor(grant.refresh_expires_in), anchor);
+
+        self.last_generation += 1;
+        let generation = TokenGeneration(self.last_generation);
+        let first = generation.0 == 1;
+        self.access = Some(HeldAccess {
+            token: AccessToken {
+                secret: grant.access_token,
+                generation,
+                expires_at,
+                usable_until,
+            },
+            refresh_at,
+        });
+        self.refresh = Some(HeldRefresh {
+            token: grant.refresh_token,
+            usable_until: refresh_usable_until,
+        });
+        self.refresh_lost = None;
+        self.retry_at = None;
+        self.backoff.reset();
+
+        let (expires_in, refresh_expires_in) = (grant.expires_in, grant.refresh_expires_in);
+        self.push_event(match (flight.purpose, first) {
+            (Purpose::Refresh, _) => Event::Refreshed {
+                generation,
+                expires_in,
+                refresh_expires_in,
+            },
+            (Purpose::Authenticate, true) => Event::Authenticated {
+                generation,
+                expires_in,
+                refresh_expires_in,
+            },
+            (Purpose::Authenticate, false) => Event::Reauthenticated {
+                generation,
+                expires_in,
+                refresh_expires_in,
+                reason: flight.reauth.unwrap_or(ReauthReason::RefreshTokenSpent),
+            },
+        });
+        // An answer slower than the token's usable life is born expired.
+        if usable_until <= now {
+            self.expire(ExpiryCause::Lifetime);
+        }
+    }
+
+    fn refresh_rejected(&mut self, error: AuthError) {
+        // One API-key exchange, right away: a rejected refresh token says
+        // nothing about the API being overloaded.
+        self.refresh = None;
+        self.refresh_lost = Some(ReauthReason::RefreshRejected);
+        self.push_event(Event::RetryScheduled {
+            error,
+            delay: Duration::ZERO,
+            attempt: self.backoff.failures(),
+        });
+    }
+
+    fn rate_limited(
+        &mut self,
+        flight: InFlight,
+        status: u16,
+        retry_after: Option<RetryAfter>,
+        now: Instant,
+    ) {
+        self.note_lost_refresh(&flight);
+        let backoff = self.backoff.next_delay();
+        let policy = &self.config.policy;
+        let asked = retry_after.and_then(|retry_after| match retry_after {
+            RetryAfter::Delay(delay) => Some(delay),
+            RetryAfter::Until(at) => {
+                let (then, wall_then) = self.wall_anchor?;
+                let wall_now = wall_then.checked_add(now.saturating_duration_since(then))?;
+                Some(at.duration_since(wall_now).unwrap_or(Duration::ZERO))
+            }
+        });
+        let delay = asked
+            .map(|asked| asked.max(policy.backoff_base))
+            .unwrap_or(backoff)
+            .min(policy.retry_after_cap);
+        self.retry_at = Some(later(now, delay));
+        self.push_event(Event::RateLimited { status, delay });
+    }
+
+    fn after_failure(&mut self, flight: InFlight, error: AuthError, now: Instant) {
+        self.note_lost_refresh(&flight);
+        let delay = self.backoff.next_delay();
+        self.retry_at = Some(later(now, delay));
+        self.push_event(Event::RetryScheduled {
+            error,
+            delay,
+            attempt: self.backoff.failures(),
+        });
+    }
+
+    /// A request that failed without a usable answer: if it was a refresh,
+    /// its token is spent and the next attempt uses the API key; if it was a
+    /// re-authentication, its reason carries over to the next attempt.
+    fn note_lost_refresh(&mut self, flight: &InFlight) {
+        self.refresh_lost = match flight.purpose {
+            Purpose::Refresh => Some(ReauthReason::RefreshTokenSpent),
+            Purpose::Authenticate => flight.reauth,
+        };
+    }
+
+    fn fail(&mut self, error: AuthError) {
+        self.failure = Some(error.clone());
+        self.retry_at = None;
+        self.refresh = None;
+        self.push_event(Event::Failed { error });
+    }
+
+    fn expire(&mut self, cause: ExpiryCause) {
+        if let Some(held) = self.access.take() {
+            self.push_event(Event::Expired {
+                generation: held.token.generation,
+                cause,
+            });
+        }
+    }
+
+    fn shift_deadlines(&mut self, slept: Duration, now: Instant) {
+        let shift = |at: Instant| earlier(at, slept, now.min(at));
+        if let Some(held) = &mut self.access {
+            held.token.expires_at = shift(held.token.expires_at);
+            held.token.usable_until = shift(held.token.usable_until);
+            held.refresh_at = shift(held.refresh_at);
+        }
+        if let Some(held) = &mut self.refresh {
+            held.usable_until = shift(held.usable_until);
+        }
+        if let Some(flight) = &mut self.in_flight {
+            flight.deadline = shift(flight.deadline);
+        }
+        self.retry_at = self.retry_at.map(shift);
+        if self
+            .access
+            .as_ref()
+            .is_some_and(|held| held.token.usable_until <= now)
+        {
+            self.expire(ExpiryCause::Suspended);
+        }
+    }
+
+    fn push_event(&mut self, event: Event) {
+        if self.events.len() >= MAX_QUEUED_EVENTS {
+            self.events.pop_front();
+            self.dropped_events += 1;
+        }
+        self.events.push_back(event);
+    }
+}

@@ -1,0 +1,261 @@
+//! Errors. None of them can hold a secret: server messages are scrubbed of
+//! the secrets the core knows, and JSON errors keep only our own field names.
+
+use std::fmt;
+
+/// Why obtaining a token failed. Carried by [`crate::Event::RetryScheduled`]
+/// (transient) and [`crate::Event::Failed`] (terminal).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// `/auth/token` answered 401 or 403: the API key is wrong, revoked or not
+    /// allowed in this workspace. Terminal: retrying would only hammer the API.
+    #[error("credentials rejected by revault-api (HTTP {status}){}", ServerMessage::suffix(server))]
+    CredentialsRejected {
+        /// 401 or 403.
+        status: u16,
+        /// What the server said, if it said anything readable.
+        server: Option<ServerMessage>,
+    },
+    /// `/auth/token` answered 400: the request itself is wrong (for example
+    /// an empty workspace). Terminal.
+    #[error("revault-api rejected the authentication request (HTTP 400){}", ServerMessage::suffix(server))]
+    InvalidRequest {
+        /// What the server said.
+        server: Option<ServerMessage>,
+    },
+    /// `/auth/token/refresh` answered 400, 401 or 403. Not terminal: the core
+    /// re-authenticates with the API key once.
+    #[error("refresh token rejected (HTTP {status}){}", ServerMessage::suffix(server))]
+    RefreshRejected {
+        /// 400, 401 or 403.
+        status: u16,
+        /// What the server said.
+        server: Option<ServerMessage>,
+    },
+    /// A 5xx answer. Transient.
+    #[error("revault-api server error (HTTP {status}){}", ServerMessage::suffix(server))]
+    Server {
+        /// The status.
+        status: u16,
+        /// What the server said.
+        server: Option<ServerMessage>,
+    },
+    /// 420 or 429 (or 503 with `Retry-After`). Transient.
+    #[error("rate limited by revault-api (HTTP {status})")]
+    RateLimited {
+        /// 420, 429 or 503.
+        status: u16,
+    },
+    /// A status the API does not document for these operations (1xx, 204,
+    /// 3xx, 404, ...). Transient: redirects are never followed.
+    #[error("unexpected HTTP status {status} from revault-api")]
+    UnexpectedStatus {
+        /// The status.
+        status: u16,
+    },
+    /// A 200 whose body is not a valid token pair. Transient.
+    #[error("invalid token response: {0}")]
+    InvalidResponse(#[from] InvalidResponse),
+    /// The core's own request deadline passed with no answer. Transient.
+    #[error("no answer from revault-api within the request timeout")]
+    Timeout,
+    /// The driver reported a transport failure. Transient.
+    #[error("transport error: {0}")]
+    Transport(TransportErrorKind),
+}
+
+/// What kind of failure an [`AuthError`] is: what a caller branches on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorClass {
+    /// The API key was rejected. Terminal.
+    CredentialsRejected,
+    /// The request was malformed. Terminal.
+    InvalidRequest,
+    /// Rate limited: the core waits as long as the server asks (capped).
+    RateLimited,
+    /// The server answered something we cannot use.
+    InvalidResponse,
+    /// Network trouble, timeouts, 5xx: retried with backoff.
+    Transient,
+}
+
+impl AuthError {
+    /// The class of this error.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Self::CredentialsRejected { .. } => ErrorClass::CredentialsRejected,
+            Self::InvalidRequest { .. } => ErrorClass::InvalidRequest,
+            Self::RateLimited { .. } => ErrorClass::RateLimited,
+            Self::InvalidResponse(_) | Self::UnexpectedStatus { .. } => {
+                ErrorClass::InvalidResponse
+            }
+            Self::RefreshRejected { .. } | Self::Server { .. } | Self::Timeout => {
+                ErrorClass::Transient
+            }
+            Self::Transport(_) => ErrorClass::Transient,
+        }
+    }
+
+    /// True when the core will not try again on its own.
+    pub fn is_terminal(&self) -> bool {
+        matches!(
+            self.class(),
+            ErrorClass::CredentialsRejected | ErrorClass::InvalidRequest
+        )
+    }
+
+    /// The server's message and code, when it sent one.
+    pub fn server_message(&self) -> Option<&ServerMessage> {
+        match self {
+            Self::CredentialsRejected { server, .. }
+            | Self::InvalidRequest { server }
+            | Self::RefreshRejected { server, .. }
+            | Self::Server { server, .. } => server.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+/// The `{message, code}` of a revault-api error body, trimmed to a sane
+/// length, stripped of control characters and scrubbed of known secrets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerMessage {
+    /// The server's `message`.
+    pub message: String,
+    /// The server's `code`.
+    pub code: String,
+}
+
+impl ServerMessage {
+    fn suffix(server: &Option<ServerMessage>) -> String {
+        server
+            .as_ref()
+            .map(|m| format!(": {m}"))
+            .unwrap_or_default()
+    }
+}
+
+impl fmt::Display for ServerMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (code {})", self.message, self.code)
+    }
+}
+
+/// What was wrong with a 200 answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvalidResponse {
+    /// The body was larger than the configured cap.
+    #[error("body larger than {limit} bytes")]
+    BodyTooLarge {
+        /// The cap.
+        limit: usize,
+    },
+    /// The body is not JSON, or is cut short.
+    #[error("body is not valid JSON")]
+    NotJson,
+    /// A required field is absent.
+    #[error("field `{0}` is missing")]
+    MissingField(&'static str),
+    /// A field appears twice.
+    #[error("field `{0}` appears more than once")]
+    DuplicateField(&'static str),
+    /// JSON of the wrong shape (a string where a number belongs, ...). The
+    /// offending value is deliberately not kept: it may be a token.
+    #[error("body has the wrong shape")]
+    WrongShape,
+    /// A token is empty, too long, or holds characters a header cannot carry.
+    #[error("field `{0}` is not a usable token")]
+    BadToken(&'static str),
+    /// A lifetime is negative, zero, not finite, or absurdly short or long.
+    #[error("field `{0}` is not a usable lifetime")]
+    BadLifetime(&'static str),
+}
+
+/// How a driver's HTTP exchange failed, reported with
+/// [`crate::AuthCore::handle_transport_error`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[cfg_attr(feature = "testing", derive(arbitrary::Arbitrary))]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// DNS, TCP or TLS connection failure.
+    #[error("could not connect")]
+    Connect,
+    /// The driver's own timeout fired.
+    #[error("timed out")]
+    Timeout,
+    /// The connection broke while sending or receiving.
+    #[error("connection broken")]
+    Io,
+    /// The body exceeded the driver's cap while being read.
+    #[error("response body too large")]
+    BodyTooLarge,
+    /// Anything else the HTTP client reported.
+    #[error("HTTP client error")]
+    Other,
+}
+
+/// A configuration that cannot work, found before any traffic.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The base URL does not parse as an absolute `http(s)://host/path` URL.
+    #[error("invalid API URL: {0}")]
+    InvalidUrl(String),
+    /// `http://` to a host that is not loopback: credentials would cross the
+    /// network in clear.
+    #[error("refusing plain http:// to non-loopback host {host}: use https://")]
+    InsecureUrl {
+        /// The host.
+        host: String,
+    },
+    /// A required setting is empty or missing.
+    #[error("{0} is missing or empty")]
+    Missing(&'static str),
+    /// A setting holds characters that cannot be sent.
+    #[error("{0} contains control characters")]
+    ControlCharacters(&'static str),
+    /// A policy value is out of range.
+    #[error("invalid policy: {0}")]
+    InvalidPolicy(&'static str),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_includes_server_message_and_code() {
+        let error = AuthError::CredentialsRejected {
+            status: 401,
+            server: Some(ServerMessage {
+                message: "Invalid API key".into(),
+                code: "UNAUTHORIZED".into(),
+            }),
+        };
+        assert_eq!(
+            error.to_string(),
+            "credentials rejected by revault-api (HTTP 401): Invalid API key (code UNAUTHORIZED)"
+        );
+        assert!(error.is_terminal());
+        assert_eq!(error.class(), ErrorClass::CredentialsRejected);
+    }
+
+    #[test]
+    fn transient_classes_are_not_terminal() {
+        for error in [
+            AuthError::Timeout,
+            AuthError::Server {
+                status: 502,
+                server: None,
+            },
+            AuthError::Transport(TransportErrorKind::Io),
+            AuthError::InvalidResponse(InvalidResponse::NotJson),
+            AuthError::RateLimited { status: 420 },
+        ] {
+            assert!(!error.is_terminal(), "{error:?}");
+        }
+    }
+}

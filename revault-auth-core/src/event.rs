@@ -1,0 +1,96 @@
+//! What the core tells the application. Events never carry a secret.
+
+use std::time::Duration;
+
+use crate::error::AuthError;
+use crate::secret::TokenGeneration;
+
+/// Something the application may want to observe or log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// The first token was obtained with the API key.
+    Authenticated {
+        /// The new token's generation.
+        generation: TokenGeneration,
+        /// The access token's lifetime as the server stated it.
+        expires_in: Duration,
+        /// The refresh token's lifetime.
+        refresh_expires_in: Duration,
+    },
+    /// A refresh token was exchanged for a new pair.
+    Refreshed {
+        /// The new token's generation.
+        generation: TokenGeneration,
+        /// The access token's lifetime.
+        expires_in: Duration,
+        /// The new refresh token's lifetime.
+        refresh_expires_in: Duration,
+    },
+    /// A new pair was obtained with the API key after the first.
+    Reauthenticated {
+        /// The new token's generation.
+        generation: TokenGeneration,
+        /// The access token's lifetime.
+        expires_in: Duration,
+        /// The refresh token's lifetime.
+        refresh_expires_in: Duration,
+        /// Why the refresh token could not be used.
+        reason: ReauthReason,
+    },
+    /// A request failed transiently; the next one waits `delay`.
+    RetryScheduled {
+        /// What went wrong.
+        error: AuthError,
+        /// How long until the next attempt.
+        delay: Duration,
+        /// Consecutive failures so far.
+        attempt: u32,
+    },
+    /// The server asked us to slow down; the next request waits `delay`.
+    RateLimited {
+        /// 420, 429 or 503.
+        status: u16,
+        /// How long until the next attempt (the server's wish, capped).
+        delay: Duration,
+    },
+    /// The token stopped being served.
+    Expired {
+        /// Which token.
+        generation: TokenGeneration,
+        /// Why.
+        cause: ExpiryCause,
+    },
+    /// A terminal failure: the core sends nothing more until the API key is
+    /// replaced with [`crate::AuthCore::update_api_key`].
+    Failed {
+        /// What went wrong.
+        error: AuthError,
+    },
+}
+
+/// Why the core went back to the API key instead of refreshing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ReauthReason {
+    /// The refresh endpoint answered 400, 401 or 403.
+    RefreshRejected,
+    /// The refresh token would expire before the server could use it.
+    RefreshTokenExpiring,
+    /// The last refresh got no usable answer; its token counts as spent.
+    RefreshTokenSpent,
+    /// The API key was replaced.
+    ApiKeyUpdated,
+}
+
+/// Why a token stopped being served.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ExpiryCause {
+    /// It reached its safety floor before a new one arrived.
+    Lifetime,
+    /// revault-api answered 401 to it ([`crate::AuthCore::handle_rejected`]).
+    Rejected,
+    /// The wall clock shows the machine slept past its lifetime.
+    Suspended,
+}

@@ -1,0 +1,12 @@
+//! Test kit, behind the `testing` feature: a scripted in-memory revault-api,
+//! a virtual-clock harness that drives an [`AuthCore`](crate::AuthCore)
+//! against it, and the script runner the fuzz targets and property tests
+//! share. Use it to unit-test your own code with no network and no waiting.
+
+mod harness;
+mod script;
+mod server;
+
+pub use harness::Harness;
+pub use script::{fuzz_drive, fuzz_response, run_script, script_config, ScriptReport, Step};
+pub use server::{Answer, Reply, ScriptedServer, ServerStats};
