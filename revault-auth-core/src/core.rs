@@ -12,7 +12,7 @@ use crate::error::{AuthError, ConfigError, ServerMessage, TransportErrorKind};
 use crate::event::{Event, ExpiryCause, ReauthReason};
 use crate::request::{self, Purpose, RequestId, Transmit};
 use crate::response::{self, Grant, RetryAfter, Verdict};
-use crate::secret::{AccessToken, ApiKeySecret, RefreshToken, TokenGeneration};
+use crate::secret::{AccessToken, ApiKeySecret, RefreshToken, TokenGeneration, bearer_header};
 use crate::timer::{Timer, TimerTable};
 
 /// Events kept for the application before the oldest are dropped: an
@@ -36,11 +36,6 @@ pub enum Phase {
     Failed,
     /// [`AuthCore::close`] was called.
     Closed,
-}
-
-struct HeldAccess {
-    token: AccessToken,
-    refresh_at: Instant,
 }
 
 struct HeldRefresh {
@@ -67,7 +62,7 @@ pub struct AuthCore {
     started: bool,
     closed: bool,
     failure: Option<AuthError>,
-    access: Option<HeldAccess>,
+    access: Option<AccessToken>,
     refresh: Option<HeldRefresh>,
     refresh_lost: Option<ReauthReason>,
     in_flight: Option<InFlight>,
@@ -86,8 +81,11 @@ impl std::fmt::Debug for AuthCore {
         f.debug_struct("AuthCore")
             .field("phase", &self.phase())
             .field("generation", &self.last_generation)
-            .field("access", &self.access.as_ref().map(|held| &held.token))
-            .field("in_flight", &self.in_flight.as_ref().map(|f| (f.id, f.purpose)))
+            .field("access", &self.access)
+            .field(
+                "in_flight",
+                &self.in_flight.as_ref().map(|f| (f.id, f.purpose)),
+            )
             .field("retry_at", &self.retry_at)
             .field("failure", &self.failure)
             .finish_non_exhaustive()
@@ -140,7 +138,6 @@ impl AuthCore {
         let now = now.max(self.last_now);
         self.access
             .as_ref()
-            .map(|held| &held.token)
             .filter(|token| now < token.usable_until)
     }
 
@@ -253,7 +250,7 @@ impl AuthCore {
         let current = self
             .access
             .as_ref()
-            .is_some_and(|held| held.token.generation == generation);
+            .is_some_and(|token| token.generation == generation);
         if current {
             self.expire(ExpiryCause::Rejected);
         }
@@ -338,7 +335,11 @@ impl AuthCore {
             }
             self.retry_at = None;
         }
-        if self.access.as_ref().is_some_and(|held| now < held.refresh_at) {
+        if self
+            .access
+            .as_ref()
+            .is_some_and(|token| now < token.refresh_at)
+        {
             return None;
         }
         let id = RequestId(self.next_request);
@@ -397,12 +398,12 @@ impl AuthCore {
         if may_send {
             match (self.retry_at, &self.access) {
                 (Some(retry_at), _) => table.set(Timer::Retry, Some(retry_at)),
-                (None, Some(held)) => table.set(Timer::Refresh, Some(held.refresh_at)),
+                (None, Some(token)) => table.set(Timer::Refresh, Some(token.refresh_at)),
                 (None, None) => {}
             }
         }
-        if let Some(held) = &self.access {
-            table.set(Timer::Expiry, Some(held.token.usable_until));
+        if let Some(token) = &self.access {
+            table.set(Timer::Expiry, Some(token.usable_until));
         }
         table
     }
@@ -441,10 +442,13 @@ impl AuthCore {
                 let server = scrub(server);
                 self.fail(AuthError::InvalidRequest { server });
             }
-            (_, Verdict::RateLimited {
-                status,
-                retry_after,
-            }) => self.rate_limited(flight, status, retry_after, now),
+            (
+                _,
+                Verdict::RateLimited {
+                    status,
+                    retry_after,
+                },
+            ) => self.rate_limited(flight, status, retry_after, now),
             (_, Verdict::ServerError { status, server }) => {
                 let server = scrub(server);
                 self.after_failure(flight, AuthError::Server { status, server }, now);
@@ -466,7 +470,9 @@ impl AuthCore {
             Some(self.config.api_key_secret.expose_secret()),
             flight.spent.as_ref().map(RefreshToken::expose_secret),
             self.refresh.as_ref().map(|held| held.token.expose_secret()),
-            self.access.as_ref().map(|held| held.token.secret.expose_secret()),
+            self.access
+                .as_ref()
+                .map(|token| token.secret.expose_secret()),
         ];
         for secret in secrets.into_iter().flatten() {
             for text in [&mut server.message, &mut server.code] {
@@ -492,7 +498,11 @@ impl AuthCore {
         let expires_at = later(anchor, lifetime);
         let usable_until = earlier(expires_at, floor(lifetime), anchor);
         let jitter = lifetime.mul_f64(policy.jitter * self.backoff.unit());
-        let refresh_at = earlier(later(anchor, lifetime.mul_f64(policy.refresh_at)), jitter, anchor);
+        let refresh_at = earlier(
+            later(anchor, lifetime.mul_f64(policy.refresh_at)),
+            jitter,
+            anchor,
+        );
         let refresh_expires_at = later(anchor, grant.refresh_expires_in);
         let refresh_usable_until =
             earlier(refresh_expires_at, floor(grant.refresh_expires_in), anchor);
@@ -500,13 +510,12 @@ impl AuthCore {
         self.last_generation += 1;
         let generation = TokenGeneration(self.last_generation);
         let first = generation.0 == 1;
-        self.access = Some(HeldAccess {
-            token: AccessToken {
-                secret: grant.access_token,
-                generation,
-                expires_at,
-                usable_until,
-            },
+        self.access = Some(AccessToken {
+            header: bearer_header(&grant.access_token),
+            secret: grant.access_token,
+            generation,
+            expires_at,
+            usable_until,
             refresh_at,
         });
         self.refresh = Some(HeldRefresh {
@@ -609,9 +618,9 @@ impl AuthCore {
     }
 
     fn expire(&mut self, cause: ExpiryCause) {
-        if let Some(held) = self.access.take() {
+        if let Some(token) = self.access.take() {
             self.push_event(Event::Expired {
-                generation: held.token.generation,
+                generation: token.generation,
                 cause,
             });
         }
@@ -619,10 +628,10 @@ impl AuthCore {
 
     fn shift_deadlines(&mut self, slept: Duration, now: Instant) {
         let shift = |at: Instant| earlier(at, slept, now.min(at));
-        if let Some(held) = &mut self.access {
-            held.token.expires_at = shift(held.token.expires_at);
-            held.token.usable_until = shift(held.token.usable_until);
-            held.refresh_at = shift(held.refresh_at);
+        if let Some(token) = &mut self.access {
+            token.expires_at = shift(token.expires_at);
+            token.usable_until = shift(token.usable_until);
+            token.refresh_at = shift(token.refresh_at);
         }
         if let Some(held) = &mut self.refresh {
             held.usable_until = shift(held.usable_until);
@@ -634,7 +643,7 @@ impl AuthCore {
         if self
             .access
             .as_ref()
-            .is_some_and(|held| held.token.usable_until <= now)
+            .is_some_and(|token| token.usable_until <= now)
         {
             self.expire(ExpiryCause::Suspended);
         }

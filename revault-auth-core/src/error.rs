@@ -10,7 +10,10 @@ use std::fmt;
 pub enum AuthError {
     /// `/auth/token` answered 401 or 403: the API key is wrong, revoked or not
     /// allowed in this workspace. Terminal: retrying would only hammer the API.
-    #[error("credentials rejected by revault-api (HTTP {status}){}", ServerMessage::suffix(server))]
+    #[error(
+        "credentials rejected by revault-api (HTTP {status}){}",
+        ServerMessage::suffix(server)
+    )]
     CredentialsRejected {
         /// 401 or 403.
         status: u16,
@@ -19,14 +22,20 @@ pub enum AuthError {
     },
     /// `/auth/token` answered 400: the request itself is wrong (for example
     /// an empty workspace). Terminal.
-    #[error("revault-api rejected the authentication request (HTTP 400){}", ServerMessage::suffix(server))]
+    #[error(
+        "revault-api rejected the authentication request (HTTP 400){}",
+        ServerMessage::suffix(server)
+    )]
     InvalidRequest {
         /// What the server said.
         server: Option<ServerMessage>,
     },
     /// `/auth/token/refresh` answered 400, 401 or 403. Not terminal: the core
     /// re-authenticates with the API key once.
-    #[error("refresh token rejected (HTTP {status}){}", ServerMessage::suffix(server))]
+    #[error(
+        "refresh token rejected (HTTP {status}){}",
+        ServerMessage::suffix(server)
+    )]
     RefreshRejected {
         /// 400, 401 or 403.
         status: u16,
@@ -34,7 +43,10 @@ pub enum AuthError {
         server: Option<ServerMessage>,
     },
     /// A 5xx answer. Transient.
-    #[error("revault-api server error (HTTP {status}){}", ServerMessage::suffix(server))]
+    #[error(
+        "revault-api server error (HTTP {status}){}",
+        ServerMessage::suffix(server)
+    )]
     Server {
         /// The status.
         status: u16,
@@ -88,9 +100,7 @@ impl AuthError {
             Self::CredentialsRejected { .. } => ErrorClass::CredentialsRejected,
             Self::InvalidRequest { .. } => ErrorClass::InvalidRequest,
             Self::RateLimited { .. } => ErrorClass::RateLimited,
-            Self::InvalidResponse(_) | Self::UnexpectedStatus { .. } => {
-                ErrorClass::InvalidResponse
-            }
+            Self::InvalidResponse(_) | Self::UnexpectedStatus { .. } => ErrorClass::InvalidResponse,
             Self::RefreshRejected { .. } | Self::Server { .. } | Self::Timeout => {
                 ErrorClass::Transient
             }
@@ -258,4 +268,28 @@ mod tests {
             assert!(!error.is_terminal(), "{error:?}");
         }
     }
+}
+
+/// What a driver's `token()` can fail with.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// The configuration cannot work; nothing was sent.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The core gave up for good (credentials rejected, invalid request).
+    #[error(transparent)]
+    Failed(AuthError),
+    /// No valid token arrived within the caller's wait; the core keeps
+    /// trying in the background.
+    #[error("no valid token within {waited_ms} ms{}", last_error.as_ref().map(|e| format!(" (last error: {e})")).unwrap_or_default())]
+    TimedOut {
+        /// How long the caller waited.
+        waited_ms: u64,
+        /// The most recent transient failure, if any.
+        last_error: Option<AuthError>,
+    },
+    /// The manager was shut down.
+    #[error("the token manager was shut down")]
+    Closed,
 }

@@ -132,20 +132,27 @@ mod request;
 mod response;
 mod secret;
 mod timer;
+mod transport;
 
 #[cfg(feature = "testing")]
 pub mod testing;
 
 pub use crate::config::{
-    is_loopback, Config, ConfigBuilder, Policy, DEFAULT_MAX_BODY, ENV_API_KEY_ID,
-    ENV_API_KEY_SECRET, ENV_API_URL, ENV_WORKSPACE,
+    Config, ConfigBuilder, DEFAULT_MAX_BODY, ENV_API_KEY_ID, ENV_API_KEY_SECRET, ENV_API_URL,
+    ENV_WORKSPACE, Policy, is_loopback,
 };
 pub use crate::core::{AuthCore, Phase};
-pub use crate::error::{AuthError, ConfigError, ErrorClass, InvalidResponse, ServerMessage, TransportErrorKind};
+pub use crate::error::{
+    AuthError, ConfigError, ErrorClass, InvalidResponse, ServerMessage, TokenError,
+    TransportErrorKind,
+};
 pub use crate::event::{Event, ExpiryCause, ReauthReason};
 pub use crate::request::{Purpose, RequestId, Transmit};
-pub use crate::response::{parse_grant, Grant};
-pub use crate::secret::{AccessToken, AccessTokenSecret, ApiKeySecret, RefreshToken, TokenGeneration};
+pub use crate::response::{Grant, parse_grant};
+pub use crate::secret::{
+    AccessToken, AccessTokenSecret, ApiKeySecret, RefreshToken, TokenGeneration,
+};
+pub use crate::transport::{AsyncTransport, BlockingTransport, Limits};
 
 /// Re-exported so drivers and users name one `http` version.
 pub use http;

@@ -81,7 +81,10 @@ impl fmt::Debug for Transmit {
             debug
                 .field("method", request.method())
                 .field("uri", request.uri())
-                .field("body", &format_args!("<{} bytes redacted>", request.body().len()));
+                .field(
+                    "body",
+                    &format_args!("<{} bytes redacted>", request.body().len()),
+                );
         }
         debug.field("timeout", &self.timeout).finish()
     }

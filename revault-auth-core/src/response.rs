@@ -49,7 +49,9 @@ pub(crate) enum Verdict {
         server: Option<ServerMessage>,
     },
     /// 400.
-    BadRequest { server: Option<ServerMessage> },
+    BadRequest {
+        server: Option<ServerMessage>,
+    },
     /// 420, 429, or 503 with `Retry-After`.
     RateLimited {
         status: u16,
@@ -61,7 +63,9 @@ pub(crate) enum Verdict {
         server: Option<ServerMessage>,
     },
     /// Any status the API does not document here.
-    Unexpected { status: u16 },
+    Unexpected {
+        status: u16,
+    },
     /// A 200 we cannot use.
     Invalid(InvalidResponse),
 }
@@ -132,7 +136,8 @@ pub fn parse_grant(body: &[u8], policy: &Policy) -> Result<Grant, InvalidRespons
             .ok_or(InvalidResponse::BadLifetime(field))
     };
     let expires_in = lifetime(parsed.expires_in_seconds, "expiresInSeconds")?;
-    let refresh_expires_in = lifetime(parsed.refresh_expires_in_seconds, "refreshExpiresInSeconds")?;
+    let refresh_expires_in =
+        lifetime(parsed.refresh_expires_in_seconds, "refreshExpiresInSeconds")?;
     let access_token = token(parsed.access_token, "accessToken")?;
     let refresh_token = token(parsed.refresh_token, "refreshToken")?;
     Ok(Grant {

@@ -81,13 +81,17 @@ impl TokenGeneration {
     }
 }
 
-/// A usable access token with its metadata.
+/// A usable access token with its metadata and a ready `Authorization`
+/// header value, built once when the token arrives so that readers never
+/// allocate.
 #[derive(Clone)]
 pub struct AccessToken {
     pub(crate) secret: AccessTokenSecret,
+    pub(crate) header: HeaderValue,
     pub(crate) generation: TokenGeneration,
     pub(crate) expires_at: Instant,
     pub(crate) usable_until: Instant,
+    pub(crate) refresh_at: Instant,
 }
 
 impl AccessToken {
@@ -113,20 +117,28 @@ impl AccessToken {
         self.usable_until
     }
 
-    /// `Bearer <jwt>`, marked sensitive so `http`-aware loggers hide it.
-    ///
-    /// Build it once per token (adapters cache it next to the token): the
-    /// `HeaderValue` copy cannot be zeroized, which is the `http` crate's
-    /// limit, not ours.
-    pub fn header_value(&self) -> HeaderValue {
-        let text = Zeroizing::new(format!("Bearer {}", self.secret.expose_secret()));
-        // The core only accepts tokens made of visible ASCII, so this cannot
-        // fail; an empty value is the harmless fallback if it ever did.
-        let mut value =
-            HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""));
-        value.set_sensitive(true);
-        value
+    /// When the core wants to replace it (blocking drivers refresh on the
+    /// first call past this instant).
+    pub fn refresh_at(&self) -> Instant {
+        self.refresh_at
     }
+
+    /// `Bearer <jwt>`, marked sensitive so `http`-aware loggers hide it.
+    /// Cloning it is a reference-count increment, not a copy. Unlike the
+    /// token itself it cannot be zeroized: that is the `http` crate's limit.
+    pub fn header_value(&self) -> &HeaderValue {
+        &self.header
+    }
+}
+
+/// Builds the sensitive `Bearer` header value for a token.
+pub(crate) fn bearer_header(secret: &AccessTokenSecret) -> HeaderValue {
+    let text = Zeroizing::new(format!("Bearer {}", secret.expose_secret()));
+    // The core only accepts tokens made of visible ASCII, so this cannot
+    // fail; an empty value is the harmless fallback if it ever did.
+    let mut value = HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""));
+    value.set_sensitive(true);
+    value
 }
 
 impl fmt::Debug for AccessToken {
@@ -136,6 +148,7 @@ impl fmt::Debug for AccessToken {
             .field("generation", &self.generation)
             .field("expires_at", &self.expires_at)
             .field("usable_until", &self.usable_until)
+            .field("refresh_at", &self.refresh_at)
             .finish()
     }
 }

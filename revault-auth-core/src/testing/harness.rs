@@ -4,12 +4,12 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::Config;
 use crate::core::AuthCore;
 use crate::event::Event;
 use crate::request::{Purpose, RequestId};
 use crate::secret::AccessToken;
 use crate::testing::server::{Answer, Reply, ScriptedServer};
-use crate::Config;
 
 /// A virtual wall clock start: 2026-01-01T00:00:00Z.
 const WALL_START: Duration = Duration::from_secs(1_767_225_600);
@@ -206,7 +206,11 @@ impl Harness {
     /// The monotonic clock reads `duration` earlier than before (a broken
     /// clock); the wall clock follows it.
     pub fn step_back(&mut self, duration: Duration) {
-        self.now = self.now.checked_sub(duration).unwrap_or(self.epoch).max(self.epoch);
+        self.now = self
+            .now
+            .checked_sub(duration)
+            .unwrap_or(self.epoch)
+            .max(self.epoch);
         self.pump();
     }
 

@@ -6,7 +6,9 @@
 mod harness;
 mod script;
 mod server;
+mod transport;
 
 pub use harness::Harness;
-pub use script::{fuzz_drive, fuzz_response, run_script, script_config, ScriptReport, Step};
+pub use script::{ScriptReport, Step, fuzz_drive, fuzz_response, run_script, script_config};
 pub use server::{Answer, Reply, ScriptedServer, ServerStats};
+pub use transport::ScriptedTransport;

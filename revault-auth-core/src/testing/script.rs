@@ -162,7 +162,9 @@ fn apply(harness: &mut Harness, step: &Step) {
                 *response.status_mut() = status;
             }
             let now = harness.now();
-            let known = harness.core.handle_response(RequestId(u64::MAX), response, now);
+            let known = harness
+                .core
+                .handle_response(RequestId(u64::MAX), response, now);
             debug_assert!(!known);
             harness.pump();
         }
@@ -201,7 +203,10 @@ fn check(harness: &Harness) -> Result<(), String> {
         return Err("sent a request body the spec does not allow".into());
     }
     if harness.stalls > 0 {
-        return Err(format!("{} deadlines came due with nothing done", harness.stalls));
+        return Err(format!(
+            "{} deadlines came due with nothing done",
+            harness.stalls
+        ));
     }
     if let Some(error) = harness.core.failure().filter(|e| !e.is_terminal()) {
         return Err(format!("terminal state with a transient error: {error}"));
@@ -242,7 +247,9 @@ pub fn fuzz_response(data: &[u8], epoch: Instant) {
         *response.status_mut() = code;
     }
     if let Some(value) = retry_after.and_then(|v| http::HeaderValue::from_str(&v).ok()) {
-        response.headers_mut().insert(http::header::RETRY_AFTER, value);
+        response
+            .headers_mut()
+            .insert(http::header::RETRY_AFTER, value);
     }
     let later = epoch + Duration::from_millis(30);
     assert!(core.handle_response(transmit.id, response, later));
@@ -254,5 +261,8 @@ pub fn fuzz_response(data: &[u8], epoch: Instant) {
     // Whatever happened, the core must know what to do next.
     let has_future = core.poll_timeout().is_some() || core.failure().is_some();
     let can_send_now = core.poll_transmit(later).is_some();
-    assert!(has_future || can_send_now, "the core wedged after status {status}");
+    assert!(
+        has_future || can_send_now,
+        "the core wedged after status {status}"
+    );
 }

@@ -169,11 +169,16 @@ impl ScriptedServer {
         let (access_ttl, refresh_ttl) = match self.script.pop_front().unwrap_or(Reply::Normal) {
             Reply::Normal => (self.access_ttl, self.refresh_ttl),
             Reply::Lifetimes(access, refresh) => (access, refresh),
-            Reply::Status(status) => return Answer::Response(error(status, "SCRIPTED", "scripted")),
+            Reply::Status(status) => {
+                return Answer::Response(error(status, "SCRIPTED", "scripted"));
+            }
             Reply::RateLimited(status, retry_after) => {
                 let mut response = error(status, "TOO_MANY_REQUESTS", "slow down");
-                if let Some(value) = retry_after.and_then(|v| http::HeaderValue::from_str(&v).ok()) {
-                    response.headers_mut().insert(http::header::RETRY_AFTER, value);
+                if let Some(value) = retry_after.and_then(|v| http::HeaderValue::from_str(&v).ok())
+                {
+                    response
+                        .headers_mut()
+                        .insert(http::header::RETRY_AFTER, value);
                 }
                 return Answer::Response(response);
             }
@@ -225,8 +230,10 @@ impl ScriptedServer {
                 .and_then(|ttl| wall.checked_add(ttl))
                 .unwrap_or(wall)
         };
-        self.access_expiry.insert(access.clone(), expiry(access_ttl));
-        self.refresh_expiry.insert(refresh.clone(), expiry(refresh_ttl));
+        self.access_expiry
+            .insert(access.clone(), expiry(access_ttl));
+        self.refresh_expiry
+            .insert(refresh.clone(), expiry(refresh_ttl));
         let body = serde_json::json!({
             "accessToken": access,
             "expiresInSeconds": access_ttl,
