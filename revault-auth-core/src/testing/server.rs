@@ -33,7 +33,6 @@ pub enum Reply {
 }
 
 /// What the server did with a request.
-#[derive(Debug)]
 pub enum Answer {
     /// An HTTP answer.
     Response(Response<Vec<u8>>),
@@ -41,6 +40,17 @@ pub enum Answer {
     TransportError(TransportErrorKind),
     /// Nothing will ever come back.
     Silence,
+}
+
+impl std::fmt::Debug for Answer {
+    // Bodies carry tokens: show the status only.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Response(response) => write!(f, "Response({})", response.status()),
+            Self::TransportError(kind) => write!(f, "TransportError({kind:?})"),
+            Self::Silence => f.write_str("Silence"),
+        }
+    }
 }
 
 /// Counters a test can assert on.
@@ -59,7 +69,6 @@ pub struct ServerStats {
 /// The scripted server. It keeps its own notion of time, the wall clock the
 /// harness passes in, so it can tell whether a token the core serves has
 /// really expired.
-#[derive(Debug)]
 pub struct ScriptedServer {
     workspace: String,
     api_key_id: String,
@@ -76,6 +85,19 @@ pub struct ScriptedServer {
     spent: HashSet<String>,
     issued: u64,
     stats: ServerStats,
+}
+
+impl std::fmt::Debug for ScriptedServer {
+    // It holds the API key secret and every token it issued: show counters only.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScriptedServer")
+            .field("access_ttl", &self.access_ttl)
+            .field("refresh_ttl", &self.refresh_ttl)
+            .field("pending_replies", &self.script.len())
+            .field("issued", &self.issued)
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Deserialize)]

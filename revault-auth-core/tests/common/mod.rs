@@ -1,0 +1,56 @@
+//! Shared by the core's scenario tests: one epoch, one configuration with
+//! distinctive secrets, and small helpers over the harness.
+#![allow(dead_code, unreachable_pub)]
+
+use std::time::{Duration, Instant};
+
+use revault_auth_core::testing::Harness;
+use revault_auth_core::{ApiKeySecret, Config, ConfigBuilder, Event, Purpose};
+
+pub const API_URL: &str = "https://revault.test/v1/rest";
+pub const WORKSPACE: &str = "core-test-workspace";
+pub const KEY_ID: &str = "core-test-key-id";
+/// Distinctive, so secret-hygiene checks can search for it.
+pub const SECRET: &str = "core-test-secret-5b8e21f0";
+
+/// Virtual time starts here; the only clock read of these tests.
+#[allow(clippy::disallowed_methods)]
+pub fn epoch() -> Instant {
+    Instant::now()
+}
+
+pub fn builder() -> ConfigBuilder {
+    Config::builder(API_URL, WORKSPACE, KEY_ID, ApiKeySecret::new(SECRET))
+}
+
+pub fn config() -> Config {
+    builder().build().expect("valid test configuration")
+}
+
+/// A harness with the default 300 s / 1800 s server, already started and
+/// holding its first token.
+pub fn ready_harness() -> Harness {
+    let mut harness = Harness::new(config(), epoch());
+    harness.start();
+    harness.advance(Duration::from_millis(100));
+    assert!(harness.token().is_some(), "first token obtained");
+    harness
+}
+
+pub fn secs(seconds: f64) -> Duration {
+    Duration::from_secs_f64(seconds)
+}
+
+/// Send times of the requests with this purpose.
+pub fn sent(harness: &Harness, purpose: Purpose) -> Vec<Duration> {
+    harness
+        .sent
+        .iter()
+        .filter(|(_, p)| *p == purpose)
+        .map(|(at, _)| *at)
+        .collect()
+}
+
+pub fn count(harness: &Harness, matches: impl Fn(&Event) -> bool) -> usize {
+    harness.events.iter().filter(|(_, e)| matches(e)).count()
+}

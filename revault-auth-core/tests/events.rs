@@ -1,0 +1,121 @@
+//! Behaviour 13: every event a user wants to observe is emitted: authenticated,
+//! refreshed, re-authenticated, retry scheduled (reason, delay), rate limited,
+//! expired, failed (error class).
+
+mod common;
+
+use std::time::Duration;
+
+use common::{config, epoch, secs};
+use revault_auth_core::testing::{Harness, Reply};
+use revault_auth_core::{AuthError, ErrorClass, Event, ExpiryCause, ReauthReason};
+
+#[test]
+fn a_stormy_session_emits_every_kind_of_event_in_order() {
+    let mut harness = Harness::new(config(), epoch());
+    harness.start(); // Authenticated
+    harness.advance(Duration::from_secs(250)); // Refreshed
+    harness.push(Reply::Status(401)); // refresh rejected: RetryScheduled(0) + Reauthenticated
+    harness.advance(Duration::from_secs(250));
+    harness.push(Reply::Status(502)); // RetryScheduled
+    harness.push(Reply::RateLimited(429, Some("3".into()))); // RateLimited
+    harness.advance(Duration::from_secs(250));
+    harness.reject_current_token(); // Expired(Rejected)
+    harness.advance(Duration::from_secs(1));
+    harness.push(Reply::Status(403)); // the re-auth after the next failure fails
+    harness.push(Reply::Status(403));
+    harness.advance(Duration::from_secs(600));
+
+    let events = harness.event_list();
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| match e {
+            Event::Authenticated { .. } => "authenticated",
+            Event::Refreshed { .. } => "refreshed",
+            Event::Reauthenticated { .. } => "reauthenticated",
+            Event::RetryScheduled { .. } => "retry",
+            Event::RateLimited { .. } => "rate_limited",
+            Event::Expired { .. } => "expired",
+            Event::Failed { .. } => "failed",
+            _ => "other",
+        })
+        .collect();
+    for kind in [
+        "authenticated",
+        "refreshed",
+        "reauthenticated",
+        "retry",
+        "rate_limited",
+        "expired",
+        "failed",
+    ] {
+        assert!(kinds.contains(&kind), "missing {kind} in {kinds:?}");
+    }
+    assert_eq!(kinds[0], "authenticated");
+    assert_eq!(kinds.last(), Some(&"expired"), "{kinds:?}");
+
+    assert!(events.contains(&Event::Authenticated {
+        generation: first_generation(&events),
+        expires_in: secs(300.0),
+        refresh_expires_in: secs(1800.0),
+    }));
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::Reauthenticated {
+            reason: ReauthReason::RefreshRejected,
+            ..
+        }
+    )));
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::RetryScheduled { error: AuthError::Server { status: 502, .. }, delay, .. } if *delay > Duration::ZERO
+    )));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::RateLimited { status: 429, delay } if *delay == secs(3.0)))
+    );
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::Expired {
+            cause: ExpiryCause::Rejected,
+            ..
+        }
+    )));
+    let failed = events.iter().find_map(|e| match e {
+        Event::Failed { error } => Some(error.class()),
+        _ => None,
+    });
+    assert_eq!(failed, Some(ErrorClass::CredentialsRejected));
+}
+
+fn first_generation(events: &[Event]) -> revault_auth_core::TokenGeneration {
+    events
+        .iter()
+        .find_map(|e| match e {
+            Event::Authenticated { generation, .. } => Some(*generation),
+            _ => None,
+        })
+        .expect("authenticated")
+}
+
+#[test]
+fn an_undrained_event_queue_stays_bounded() {
+    let mut core = revault_auth_core::AuthCore::new(config(), epoch());
+    let now = epoch();
+    core.start(now);
+    let mut at = now;
+    for _ in 0..2000 {
+        if let Some(transmit) = core.poll_transmit(at) {
+            core.handle_transport_error(transmit.id, revault_auth_core::TransportErrorKind::Io, at);
+        }
+        at += Duration::from_secs(60);
+        core.handle_timeout(at);
+    }
+    assert!(core.dropped_events() > 0);
+    let mut kept = 0;
+    while core.poll_event().is_some() {
+        kept += 1;
+    }
+    assert!(kept <= 256, "{kept}");
+}
