@@ -72,7 +72,13 @@ pub struct AuthCore {
     dropped_events: u64,
     next_request: u64,
     last_generation: u64,
+    /// The core's own time: never moves backwards, and keeps advancing
+    /// after the driver's clock steps back (see [`AuthCore::observe`]).
     last_now: Instant,
+    /// The last `now` the driver passed, as it passed it.
+    last_raw_now: Instant,
+    /// Total distance the driver's clock has stepped back.
+    stepped_back: Duration,
     wall_anchor: Option<(Instant, SystemTime)>,
 }
 
@@ -123,6 +129,8 @@ impl AuthCore {
             next_request: 1,
             last_generation: 0,
             last_now: now,
+            last_raw_now: now,
+            stepped_back: Duration::ZERO,
             wall_anchor: None,
         }
     }
@@ -135,7 +143,7 @@ impl AuthCore {
     /// is treated as the newer one, so a clock stepping back cannot revive a
     /// token.
     pub fn access_token(&self, now: Instant) -> Option<&AccessToken> {
-        let now = now.max(self.last_now);
+        let now = self.internal(now).max(self.last_now);
         self.access
             .as_ref()
             .filter(|token| now < token.usable_until)
@@ -372,7 +380,9 @@ impl AuthCore {
     /// The earliest deadline at which [`handle_timeout`](Self::handle_timeout)
     /// has something to do. Call it after draining `poll_transmit`.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.timers().next()
+        // Back into the driver's clock, which may run behind ours.
+        let next = self.timers().next()?;
+        Some(next.checked_sub(self.stepped_back).unwrap_or(next))
     }
 
     /// The next event for the application.
@@ -382,10 +392,26 @@ impl AuthCore {
 
     // ----- internals -------------------------------------------------------
 
-    /// Clamps `now` so time never runs backwards inside the core.
+    /// Turns the driver's `now` into the core's time. A clock that steps
+    /// back does not freeze the core until it catches up (which would serve
+    /// tokens past their real expiry): the core counts the step and keeps
+    /// advancing from where it was.
     fn observe(&mut self, now: Instant) -> Instant {
-        self.last_now = self.last_now.max(now);
+        if let Some(step) = self.last_raw_now.checked_duration_since(now) {
+            self.stepped_back = self.stepped_back.saturating_add(step);
+        }
+        self.last_raw_now = now;
+        self.last_now = self.last_now.max(later(now, self.stepped_back));
         self.last_now
+    }
+
+    /// The core's time for a driver `now`, without recording it.
+    fn internal(&self, now: Instant) -> Instant {
+        if now < self.last_raw_now {
+            self.last_now
+        } else {
+            later(now, self.stepped_back)
+        }
     }
 
     fn timers(&self) -> TimerTable {

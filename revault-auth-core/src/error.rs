@@ -292,4 +292,8 @@ pub enum TokenError {
     /// The manager was shut down.
     #[error("the token manager was shut down")]
     Closed,
+    /// The driver needs an async runtime and none is running on this thread
+    /// (for tokio: create the manager inside `Runtime::block_on` or a task).
+    #[error("no async runtime is running here: create the token manager from inside one")]
+    NoRuntime,
 }

@@ -92,6 +92,7 @@ pub fn script_config(seed: u64) -> Config {
         policy.seed = seed;
         policy.request_timeout = Duration::from_secs(5);
         policy.backoff_cap = Duration::from_secs(20);
+        policy.retry_after_cap = Duration::from_secs(30);
     })
     .build()
     .unwrap_or_else(|error| unreachable!("the script configuration is valid: {error}"))
@@ -103,7 +104,10 @@ pub fn script_config(seed: u64) -> Config {
 /// - the core never offers a second request while one is in flight;
 /// - no refresh token reaches the server twice;
 /// - every deadline the core reports is acted on (no stall, no busy loop);
-/// - terminal failures only follow a scripted 400, 401 or 403.
+/// - terminal failures only follow a scripted 400, 401 or 403;
+///
+/// and, once the script's faults are used up, that a valid token comes
+/// back within a minute unless the core failed for good.
 pub fn run_script(steps: &[Step], epoch: Instant, seed: u64) -> Result<ScriptReport, String> {
     let mut harness = Harness::new(script_config(seed), epoch);
     harness.server.access_ttl = 30.0;
@@ -115,8 +119,20 @@ pub fn run_script(steps: &[Step], epoch: Instant, seed: u64) -> Result<ScriptRep
         report.steps += 1;
         check(&harness).map_err(|broken| format!("after step {index} ({step:?}): {broken}"))?;
     }
-    harness.advance(Duration::from_secs(90));
-    check(&harness).map_err(|broken| format!("after the final minute: {broken}"))?;
+    // Liveness: once the scripted faults are used up (and the clock has
+    // caught up with any step back), a valid token must come back within
+    // the backoff cap plus a request timeout.
+    let mut rounds = 0;
+    while harness.server.pending_replies() > 0 && rounds < 10_000 {
+        harness.advance(Duration::from_secs(30));
+        check(&harness).map_err(|broken| format!("draining the script: {broken}"))?;
+        rounds += 1;
+    }
+    harness.advance(Duration::from_secs(60) + stepped_back(steps));
+    check(&harness).map_err(|broken| format!("after the faults stopped: {broken}"))?;
+    if harness.core.failure().is_none() && harness.token().is_none() {
+        return Err("no valid token a minute after the faults stopped".into());
+    }
     report.requests = harness.sent.len();
     for event in harness.event_list() {
         match event {
@@ -128,6 +144,16 @@ pub fn run_script(steps: &[Step], epoch: Instant, seed: u64) -> Result<ScriptRep
         }
     }
     Ok(report)
+}
+
+fn stepped_back(steps: &[Step]) -> Duration {
+    steps
+        .iter()
+        .map(|step| match step {
+            Step::StepBack { seconds } => Duration::from_secs(u64::from(*seconds)),
+            _ => Duration::ZERO,
+        })
+        .sum()
 }
 
 fn apply(harness: &mut Harness, step: &Step) {
