@@ -1,6 +1,7 @@
 //! Reading revault-api's answers: status classes, the token pair, error
 //! bodies and `Retry-After`. Nothing here can panic on any input.
 
+use std::borrow::Cow;
 use std::time::{Duration, SystemTime};
 
 use http::header::RETRY_AFTER;
@@ -102,12 +103,16 @@ pub(crate) fn classify(response: &Response<Vec<u8>>, policy: &Policy) -> Verdict
     }
 }
 
+/// Tokens are borrowed from the body when they hold no escapes (they never
+/// do in practice), so each is copied exactly once, into its secret type.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct GrantBody {
-    access_token: String,
+struct GrantBody<'a> {
+    #[serde(borrow)]
+    access_token: Cow<'a, str>,
     expires_in_seconds: f64,
-    refresh_token: String,
+    #[serde(borrow)]
+    refresh_token: Cow<'a, str>,
     refresh_expires_in_seconds: f64,
 }
 
@@ -149,16 +154,15 @@ pub fn parse_grant(body: &[u8], policy: &Policy) -> Result<Grant, InvalidRespons
 }
 
 /// A token must fit in a header: visible ASCII only, no spaces.
-fn token(mut value: String, field: &'static str) -> Result<String, InvalidResponse> {
+fn token(value: Cow<'_, str>, field: &'static str) -> Result<String, InvalidResponse> {
     let usable = !value.is_empty()
         && value.len() <= MAX_TOKEN_LEN
         && value.bytes().all(|b| b.is_ascii_graphic());
-    if usable {
-        Ok(value)
-    } else {
-        zeroize::Zeroize::zeroize(&mut value);
-        Err(InvalidResponse::BadToken(field))
+    let owned = usable.then(|| value.as_ref().to_owned());
+    if let Cow::Owned(mut unescaped) = value {
+        zeroize::Zeroize::zeroize(&mut unescaped);
     }
+    owned.ok_or(InvalidResponse::BadToken(field))
 }
 
 /// serde_json's messages can quote the offending value, which may be a

@@ -16,7 +16,10 @@ fn corpus(target: &str) -> Vec<(String, Vec<u8>)> {
         .map(|entry| {
             let path = entry.expect("corpus entry").path();
             let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-            (name.unwrap_or_default(), fs::read(&path).expect("corpus file"))
+            (
+                name.unwrap_or_default(),
+                fs::read(&path).expect("corpus file"),
+            )
         })
         .collect();
     inputs.sort();

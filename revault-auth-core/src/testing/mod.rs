@@ -9,6 +9,8 @@ mod server;
 mod transport;
 
 pub use harness::Harness;
-pub use script::{ScriptReport, Step, fuzz_drive, fuzz_response, run_script, script_config};
+pub use script::{
+    ScriptReport, Step, check_invariants, fuzz_drive, fuzz_response, run_script, script_config,
+};
 pub use server::{Answer, Reply, ScriptedServer, ServerStats};
 pub use transport::ScriptedTransport;

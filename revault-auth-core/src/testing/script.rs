@@ -117,7 +117,8 @@ pub fn run_script(steps: &[Step], epoch: Instant, seed: u64) -> Result<ScriptRep
     for (index, step) in steps.iter().enumerate() {
         apply(&mut harness, step);
         report.steps += 1;
-        check(&harness).map_err(|broken| format!("after step {index} ({step:?}): {broken}"))?;
+        check_invariants(&harness)
+            .map_err(|broken| format!("after step {index} ({step:?}): {broken}"))?;
     }
     // Liveness: once the scripted faults are used up (and the clock has
     // caught up with any step back), a valid token must come back within
@@ -125,11 +126,11 @@ pub fn run_script(steps: &[Step], epoch: Instant, seed: u64) -> Result<ScriptRep
     let mut rounds = 0;
     while harness.server.pending_replies() > 0 && rounds < 10_000 {
         harness.advance(Duration::from_secs(30));
-        check(&harness).map_err(|broken| format!("draining the script: {broken}"))?;
+        check_invariants(&harness).map_err(|broken| format!("draining the script: {broken}"))?;
         rounds += 1;
     }
     harness.advance(Duration::from_secs(60) + stepped_back(steps));
-    check(&harness).map_err(|broken| format!("after the faults stopped: {broken}"))?;
+    check_invariants(&harness).map_err(|broken| format!("after the faults stopped: {broken}"))?;
     if harness.core.failure().is_none() && harness.token().is_none() {
         return Err("no valid token a minute after the faults stopped".into());
     }
@@ -214,7 +215,8 @@ fn apply(harness: &mut Harness, step: &Step) {
     }
 }
 
-fn check(harness: &Harness) -> Result<(), String> {
+/// The invariants every step must keep; `Err` names the first one broken.
+pub fn check_invariants(harness: &Harness) -> Result<(), String> {
     if harness.serves_expired_token() {
         return Err("served a token the server considers expired".into());
     }

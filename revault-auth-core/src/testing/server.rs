@@ -84,6 +84,7 @@ pub struct ScriptedServer {
     refresh_expiry: HashMap<String, SystemTime>,
     spent: HashSet<String>,
     issued: u64,
+    rejected_refreshes: u32,
     stats: ServerStats,
 }
 
@@ -130,6 +131,7 @@ impl ScriptedServer {
             refresh_expiry: HashMap::new(),
             spent: HashSet::new(),
             issued: 0,
+            rejected_refreshes: 0,
             stats: ServerStats::default(),
         }
     }
@@ -144,6 +146,17 @@ impl ScriptedServer {
     /// Queues a scripted answer for a coming request.
     pub fn push(&mut self, reply: Reply) {
         self.script.push_back(reply);
+    }
+
+    /// Forgets the scripted answers not used yet.
+    pub fn clear_script(&mut self) {
+        self.script.clear();
+    }
+
+    /// Answers the next `count` refresh requests with 401, whatever else is
+    /// scripted (the server revoked the refresh token family).
+    pub fn reject_refreshes(&mut self, count: u32) {
+        self.rejected_refreshes = count;
     }
 
     /// Scripted answers not used yet.
@@ -187,6 +200,10 @@ impl ScriptedServer {
                 self.stats.spent_refresh_reuse += 1;
             }
             self.spent.insert(body.refresh_token.clone());
+        }
+        if refresh && self.rejected_refreshes > 0 {
+            self.rejected_refreshes -= 1;
+            return Answer::Response(error(401, "UNAUTHORIZED", "refresh token revoked"));
         }
         let (access_ttl, refresh_ttl) = match self.script.pop_front().unwrap_or(Reply::Normal) {
             Reply::Normal => (self.access_ttl, self.refresh_ttl),
