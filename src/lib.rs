@@ -16,3 +16,8 @@ pub use revault_auth_async_std as async_std;
 pub use revault_auth_tokio as tokio;
 #[cfg(feature = "ureq")]
 pub use revault_auth_ureq as ureq;
+
+/// The README's examples, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
