@@ -62,6 +62,7 @@ pub struct AuthCore {
     started: bool,
     closed: bool,
     failure: Option<AuthError>,
+    last_error: Option<AuthError>,
     access: Option<AccessToken>,
     refresh: Option<HeldRefresh>,
     refresh_lost: Option<ReauthReason>,
@@ -118,6 +119,7 @@ impl AuthCore {
             config,
             closed: false,
             failure: None,
+            last_error: None,
             access: None,
             refresh: None,
             refresh_lost: None,
@@ -170,6 +172,12 @@ impl AuthCore {
     /// The terminal error, if the core gave up.
     pub fn failure(&self) -> Option<&AuthError> {
         self.failure.as_ref()
+    }
+
+    /// The most recent failure since the last token arrived, transient or
+    /// not: what a caller that gave up waiting wants to report.
+    pub fn last_error(&self) -> Option<&AuthError> {
+        self.last_error.as_ref()
     }
 
     /// The configuration.
@@ -550,6 +558,7 @@ impl AuthCore {
         });
         self.refresh_lost = None;
         self.retry_at = None;
+        self.last_error = None;
         self.backoff.reset();
 
         let (expires_in, refresh_expires_in) = (grant.expires_in, grant.refresh_expires_in);
@@ -582,6 +591,7 @@ impl AuthCore {
         // nothing about the API being overloaded.
         self.refresh = None;
         self.refresh_lost = Some(ReauthReason::RefreshRejected);
+        self.last_error = Some(error.clone());
         self.push_event(Event::RetryScheduled {
             error,
             delay: Duration::ZERO,
@@ -612,6 +622,7 @@ impl AuthCore {
             .unwrap_or(backoff)
             .min(policy.retry_after_cap);
         self.retry_at = Some(later(now, delay));
+        self.last_error = Some(AuthError::RateLimited { status });
         self.push_event(Event::RateLimited { status, delay });
     }
 
@@ -619,6 +630,7 @@ impl AuthCore {
         self.note_lost_refresh(&flight);
         let delay = self.backoff.next_delay();
         self.retry_at = Some(later(now, delay));
+        self.last_error = Some(error.clone());
         self.push_event(Event::RetryScheduled {
             error,
             delay,
@@ -638,6 +650,7 @@ impl AuthCore {
 
     fn fail(&mut self, error: AuthError) {
         self.failure = Some(error.clone());
+        self.last_error = Some(error.clone());
         self.retry_at = None;
         self.refresh = None;
         self.push_event(Event::Failed { error });

@@ -119,3 +119,26 @@ fn an_undrained_event_queue_stays_bounded() {
     }
     assert!(kept <= 256, "{kept}");
 }
+
+#[test]
+fn last_error_reports_the_latest_failure_until_a_token_arrives() {
+    let mut harness = Harness::new(config(), epoch());
+    harness.push(Reply::Status(502));
+    harness.push(Reply::RateLimited(429, Some("1".into())));
+    harness.start();
+    harness.advance(Duration::from_millis(100));
+    assert!(matches!(
+        harness.core.last_error(),
+        Some(AuthError::Server { status: 502, .. })
+    ));
+    harness.run_until(Duration::from_secs(5), |h| {
+        h.core.last_error() == Some(&AuthError::RateLimited { status: 429 })
+    });
+    assert_eq!(
+        harness.core.last_error(),
+        Some(&AuthError::RateLimited { status: 429 })
+    );
+    harness.advance(Duration::from_secs(3));
+    assert!(harness.token().is_some());
+    assert_eq!(harness.core.last_error(), None);
+}
