@@ -55,7 +55,6 @@
 
 use std::fmt;
 use std::future::Future;
-use std::io::Read;
 use std::ops::Deref;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -68,9 +67,8 @@ use async_io::Timer;
 use futures_lite::FutureExt;
 use revault_auth_core::http::{HeaderValue, Request, Response};
 use revault_auth_core::{
-    AuthCore, AuthError, Limits, Phase, RequestId, TransportErrorKind, is_loopback,
+    AuthCore, AuthError, BlockingTransport, Limits, Phase, RequestId, TransportErrorKind,
 };
-use zeroize::Zeroize;
 
 pub use revault_auth_core::{
     AccessToken, ApiKeySecret, AsyncTransport, Config, Event, TokenError, TokenGeneration,
@@ -539,35 +537,23 @@ impl Driver {
     }
 }
 
-/// The default transport: ureq 3 on the [`blocking`] thread pool, never
-/// following redirects, answering 3xx/4xx/5xx as responses, with the
-/// policy's timeout and body cap. Refuses plain `http://` to a host that
-/// is not loopback.
-#[derive(Clone, Debug)]
-pub struct UreqTransport {
-    agent: ureq::Agent,
-}
-
-impl Default for UreqTransport {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+/// The default transport: the blocking adapter's ureq 3 transport (never
+/// follows redirects, answers 3xx/4xx/5xx as responses, applies the policy's
+/// timeout and body cap, refuses plain `http://` to a non-loopback host),
+/// run on the [`blocking`] thread pool so no async runtime is needed.
+#[derive(Clone, Debug, Default)]
+pub struct UreqTransport(revault_auth_ureq::UreqTransport);
 
 impl UreqTransport {
     /// A transport with its own agent.
     pub fn new() -> Self {
-        let config = ureq::Agent::config_builder()
-            .max_redirects(0)
-            .http_status_as_error(false)
-            .build();
-        Self::with_agent(ureq::Agent::new_with_config(config))
+        Self::default()
     }
 
     /// A transport over your agent; the rules above are applied to each
     /// request, whatever the agent's own configuration.
     pub fn with_agent(agent: ureq::Agent) -> Self {
-        Self { agent }
+        Self(revault_auth_ureq::UreqTransport::with_agent(agent))
     }
 }
 
@@ -577,58 +563,7 @@ impl AsyncTransport for UreqTransport {
         request: Request<Vec<u8>>,
         limits: Limits,
     ) -> impl Future<Output = Answer> + Send {
-        let agent = self.agent.clone();
-        blocking::unblock(move || exchange(&agent, request, limits))
-    }
-}
-
-fn exchange(agent: &ureq::Agent, request: Request<Vec<u8>>, limits: Limits) -> Answer {
-    let uri = request.uri();
-    let secure = uri.scheme_str() == Some("https")
-        || (uri.scheme_str() == Some("http") && uri.host().is_some_and(is_loopback));
-    if !secure {
-        return Err(TransportErrorKind::Other);
-    }
-    let request = agent
-        .configure_request(request)
-        .max_redirects(0)
-        .http_status_as_error(false)
-        .timeout_global(Some(limits.timeout))
-        .build();
-    let (parts, body) = agent.run(request).map_err(kind)?.into_parts();
-    let cap = u64::try_from(limits.max_body).unwrap_or(u64::MAX);
-    let mut bytes = Vec::new();
-    let read = body
-        .into_reader()
-        .take(cap.saturating_add(1))
-        .read_to_end(&mut bytes);
-    if let Err(error) = read {
-        bytes.zeroize();
-        return Err(kind(ureq::Error::from(error)));
-    }
-    if bytes.len() > limits.max_body {
-        bytes.zeroize();
-        return Err(TransportErrorKind::BodyTooLarge);
-    }
-    Ok(Response::from_parts(parts, bytes))
-}
-
-fn kind(error: ureq::Error) -> TransportErrorKind {
-    use std::io::ErrorKind;
-    match error {
-        ureq::Error::Timeout(_) => TransportErrorKind::Timeout,
-        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed | ureq::Error::Tls(_) => {
-            TransportErrorKind::Connect
-        }
-        ureq::Error::BodyExceedsLimit(_) => TransportErrorKind::BodyTooLarge,
-        ureq::Error::Io(error) => match error.kind() {
-            ErrorKind::ConnectionRefused | ErrorKind::AddrNotAvailable => {
-                TransportErrorKind::Connect
-            }
-            ErrorKind::TimedOut | ErrorKind::WouldBlock => TransportErrorKind::Timeout,
-            _ => TransportErrorKind::Io,
-        },
-        ureq::Error::Protocol(_) => TransportErrorKind::Io,
-        _ => TransportErrorKind::Other,
+        let transport = self.0.clone();
+        blocking::unblock(move || BlockingTransport::send(&transport, request, limits))
     }
 }
