@@ -10,6 +10,7 @@ use crate::backoff::Backoff;
 use crate::config::Config;
 use crate::error::{AuthError, ConfigError, ServerMessage, TransportErrorKind};
 use crate::event::{Event, ExpiryCause, ReauthReason};
+use crate::publish::slept_between;
 use crate::request::{self, Purpose, RequestId, Transmit};
 use crate::response::{self, Grant, RetryAfter, Verdict};
 use crate::secret::{AccessToken, ApiKeySecret, RefreshToken, TokenGeneration, bearer_header};
@@ -64,6 +65,8 @@ pub struct AuthCore {
     failure: Option<AuthError>,
     last_error: Option<AuthError>,
     access: Option<AccessToken>,
+    /// Bumped whenever `access` changes, deadlines included.
+    access_version: u64,
     refresh: Option<HeldRefresh>,
     refresh_lost: Option<ReauthReason>,
     in_flight: Option<InFlight>,
@@ -121,6 +124,7 @@ impl AuthCore {
             failure: None,
             last_error: None,
             access: None,
+            access_version: 0,
             refresh: None,
             refresh_lost: None,
             in_flight: None,
@@ -149,6 +153,13 @@ impl AuthCore {
         self.access
             .as_ref()
             .filter(|token| now < token.usable_until)
+    }
+
+    /// Changes whenever the token [`access_token`](Self::access_token)
+    /// returns changes: a new token, one withdrawn, deadlines moved after a
+    /// suspend. Drivers republish when it differs from what they published.
+    pub fn token_version(&self) -> u64 {
+        self.access_version
     }
 
     /// Where the core stands.
@@ -279,15 +290,12 @@ impl AuthCore {
     /// the difference, so a token never outlives a suspend.
     pub fn handle_wall_clock(&mut self, now: Instant, wall: SystemTime) {
         let now = self.observe(now);
-        if let Some((then, wall_then)) = self.wall_anchor {
-            let monotonic = now.saturating_duration_since(then);
-            let slept = wall
-                .duration_since(wall_then)
-                .ok()
-                .and_then(|elapsed| elapsed.checked_sub(monotonic));
-            if let Some(slept) = slept.filter(|s| *s > self.config.policy.suspend_tolerance) {
-                self.shift_deadlines(slept, now);
-            }
+        let tolerance = self.config.policy.suspend_tolerance;
+        if let Some(slept) = self
+            .wall_anchor
+            .and_then(|then| slept_between(then, (now, wall), tolerance))
+        {
+            self.shift_deadlines(slept, now);
         }
         self.wall_anchor = Some((now, wall));
     }
@@ -330,6 +338,7 @@ impl AuthCore {
     pub fn close(&mut self) {
         self.closed = true;
         self.access = None;
+        self.access_version += 1;
         self.refresh = None;
         self.in_flight = None;
         self.retry_at = None;
@@ -544,6 +553,7 @@ impl AuthCore {
         self.last_generation += 1;
         let generation = TokenGeneration(self.last_generation);
         let first = generation.0 == 1;
+        self.access_version += 1;
         self.access = Some(AccessToken {
             header: bearer_header(&grant.access_token),
             secret: grant.access_token,
@@ -658,6 +668,7 @@ impl AuthCore {
 
     fn expire(&mut self, cause: ExpiryCause) {
         if let Some(token) = self.access.take() {
+            self.access_version += 1;
             self.push_event(Event::Expired {
                 generation: token.generation,
                 cause,
@@ -668,6 +679,7 @@ impl AuthCore {
     fn shift_deadlines(&mut self, slept: Duration, now: Instant) {
         let shift = |at: Instant| earlier(at, slept, now.min(at));
         if let Some(token) = &mut self.access {
+            self.access_version += 1;
             token.expires_at = shift(token.expires_at);
             token.usable_until = shift(token.usable_until);
             token.refresh_at = shift(token.refresh_at);

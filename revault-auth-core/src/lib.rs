@@ -128,6 +128,7 @@ mod config;
 mod core;
 mod error;
 mod event;
+mod publish;
 mod request;
 mod response;
 mod secret;
@@ -147,6 +148,7 @@ pub use crate::error::{
     TransportErrorKind,
 };
 pub use crate::event::{Event, ExpiryCause, ReauthReason};
+pub use crate::publish::{PublishedToken, slept_between};
 pub use crate::request::{Purpose, RequestId, Transmit};
 pub use crate::response::{Grant, parse_grant};
 pub use crate::secret::{
