@@ -4,6 +4,7 @@
 //! on its own, that the machine slept since and the token may be stale.
 
 use std::ops::Deref;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::secret::AccessToken;
@@ -28,21 +29,21 @@ pub fn slept_between(
 /// was published.
 #[derive(Clone, Debug)]
 pub struct PublishedToken {
-    token: AccessToken,
+    token: Arc<AccessToken>,
     at: (Instant, SystemTime),
 }
 
 impl PublishedToken {
     /// Stamps `token` with the driver's clocks.
-    pub fn new(token: AccessToken, now: Instant, wall: SystemTime) -> Self {
+    pub fn new(token: &AccessToken, now: Instant, wall: SystemTime) -> Self {
         Self {
-            token,
+            token: Arc::new(token.clone()),
             at: (now, wall),
         }
     }
 
-    /// The token.
-    pub fn token(&self) -> &AccessToken {
+    /// The token, shared: cloning it is one reference-count increment.
+    pub fn token(&self) -> &Arc<AccessToken> {
         &self.token
     }
 

@@ -37,7 +37,7 @@ fn token_version_changes_with_the_served_token_only() {
 fn published_token_notices_a_suspend_on_its_own() {
     let harness = ready_harness();
     let (now, wall) = (harness.now(), harness.wall());
-    let published = PublishedToken::new(harness.token().expect("token").clone(), now, wall);
+    let published = PublishedToken::new(harness.token().expect("token"), now, wall);
     let tolerance = Duration::from_secs(2);
     let later = Duration::from_secs(30);
     assert!(published.usable(now + later, wall + later, tolerance));

@@ -69,7 +69,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use arc_swap::{ArcSwapOption, Guard};
 use revault_auth_core::http::{HeaderValue, Request, Response};
-use revault_auth_core::{AuthCore, AuthError, Limits, Phase, TransportErrorKind, is_loopback};
+use revault_auth_core::{AuthCore, Limits, Phase, PublishedToken, TransportErrorKind, is_loopback};
 
 use zeroize::Zeroize;
 
@@ -82,44 +82,17 @@ pub const DEFAULT_WAIT: Duration = Duration::from_secs(30);
 
 type Hook = Box<dyn Fn(&Event) + Send + Sync>;
 
-/// What readers load: a token and the clocks read when it was published,
-/// so a reader can tell the machine slept since (monotonic clocks stop).
-struct Published {
-    token: Arc<AccessToken>,
-    at: Instant,
-    wall: SystemTime,
-}
-
-impl Published {
-    fn new(token: &AccessToken) -> Arc<Self> {
-        Arc::new(Self {
-            token: Arc::new(token.clone()),
-            at: Instant::now(),
-            wall: SystemTime::now(),
-        })
-    }
-
-    /// The wall clock ran ahead of the monotonic clock by more than
-    /// `tolerance` since publication: the deadlines may be stale.
-    fn slept(&self, now: Instant, tolerance: Duration) -> bool {
-        let monotonic = now.saturating_duration_since(self.at);
-        SystemTime::now()
-            .duration_since(self.wall)
-            .is_ok_and(|wall| wall > monotonic.saturating_add(tolerance))
-    }
-}
-
 /// A token borrowed from the manager: no lock, no allocation, no
 /// reference-count increment (an `arc_swap` guard). Dereferences to
 /// [`AccessToken`]. Keep it for one request and drop it; convert it with
 /// [`into_owned`](Self::into_owned) to keep it longer.
-pub struct TokenRef(Guard<Option<Arc<Published>>>);
+pub struct TokenRef(Guard<Option<Arc<PublishedToken>>>);
 
 impl TokenRef {
     /// The token as an `Arc` (one reference-count increment).
     pub fn into_owned(self) -> Arc<AccessToken> {
         match self.0.as_deref() {
-            Some(published) => Arc::clone(&published.token),
+            Some(published) => Arc::clone(published.token()),
             None => unreachable!("a TokenRef always holds a token"),
         }
     }
@@ -130,7 +103,7 @@ impl Deref for TokenRef {
 
     fn deref(&self) -> &AccessToken {
         match self.0.as_deref() {
-            Some(published) => &published.token,
+            Some(published) => published.token(),
             // A `TokenRef` is only built around a published token.
             None => unreachable!("a TokenRef always holds a token"),
         }
@@ -146,7 +119,7 @@ impl fmt::Debug for TokenRef {
 /// Keeps a valid revault-api token for blocking code. See the crate docs.
 /// To share it between threads, put it in an `Arc`.
 pub struct BlockingTokenManager {
-    published: ArcSwapOption<Published>,
+    published: ArcSwapOption<PublishedToken>,
     state: Mutex<State>,
     changed: Condvar,
     transport: Box<dyn BlockingTransport>,
@@ -159,14 +132,15 @@ struct State {
     core: AuthCore,
     /// A request is in flight (the lock is released while it is).
     sending: bool,
-    last_error: Option<AuthError>,
+    /// The core's `token_version` when the token was last published.
+    published_version: u64,
 }
 
 impl fmt::Debug for BlockingTokenManager {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let published = self.published.load();
         f.debug_struct("BlockingTokenManager")
-            .field("token", &published.as_deref().map(|p| &p.token))
+            .field("token", &published.as_deref().map(|p| p.token()))
             .field("wait", &self.wait)
             .finish_non_exhaustive()
     }
@@ -229,7 +203,7 @@ impl Builder {
             state: Mutex::new(State {
                 core: AuthCore::new(self.config, now),
                 sending: false,
-                last_error: None,
+                published_version: 0,
             }),
             changed: Condvar::new(),
             transport,
@@ -293,9 +267,9 @@ impl BlockingTokenManager {
     pub fn token(&self) -> Result<TokenRef, TokenError> {
         let now = Instant::now();
         let guard = self.published.load();
-        if let Some(published) = guard.as_deref().filter(|p| now < p.token.usable_until()) {
-            let slept = published.slept(now, self.tolerance);
-            if !slept && now < published.token.refresh_at() {
+        if let Some(published) = guard.as_deref().filter(|p| now < p.usable_until()) {
+            let slept = published.slept(now, SystemTime::now(), self.tolerance);
+            if !slept && now < published.refresh_at() {
                 return Ok(TokenRef(guard));
             }
             match self.state.try_lock() {
@@ -318,9 +292,9 @@ impl BlockingTokenManager {
     pub fn try_token(&self) -> Option<TokenRef> {
         let now = Instant::now();
         let guard = self.published.load();
-        let usable = guard.as_deref().is_some_and(|published| {
-            now < published.token.usable_until() && !published.slept(now, self.tolerance)
-        });
+        let usable = guard
+            .as_deref()
+            .is_some_and(|published| published.usable(now, SystemTime::now(), self.tolerance));
         usable.then_some(TokenRef(guard))
     }
 
@@ -386,7 +360,7 @@ impl BlockingTokenManager {
                 let waited = now.saturating_duration_since(started);
                 return Err(TokenError::TimedOut {
                     waited_ms: u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
-                    last_error: state.last_error.clone(),
+                    last_error: state.core.last_error().cloned(),
                 });
             }
             let next = match state.sending {
@@ -460,21 +434,11 @@ impl BlockingTokenManager {
     ) -> MutexGuard<'a, State> {
         let mut events = Vec::new();
         while let Some(event) = state.core.poll_event() {
-            match &event {
-                Event::RetryScheduled { error, .. } => state.last_error = Some(error.clone()),
-                Event::RateLimited { status, .. } => {
-                    state.last_error = Some(AuthError::RateLimited { status: *status });
-                }
-                Event::Authenticated { .. }
-                | Event::Refreshed { .. }
-                | Event::Reauthenticated { .. } => state.last_error = None,
-                _ => {}
-            }
             if self.hook.is_some() {
                 events.push(event);
             }
         }
-        self.publish(&state.core, now, republish);
+        self.publish(&mut state, now, republish);
         self.changed.notify_all();
         let Some(hook) = self.hook.as_ref().filter(|_| !events.is_empty()) else {
             return state;
@@ -486,23 +450,17 @@ impl BlockingTokenManager {
         self.lock()
     }
 
-    /// Publishes the core's token when it differs from the published one (a
-    /// new token, deadlines moved after a suspend, or none any more).
-    fn publish(&self, core: &AuthCore, now: Instant, republish: bool) {
-        let current = core.access_token(now);
-        let published = self.published.load();
-        let unchanged = match (published.as_deref(), current) {
-            (Some(old), Some(new)) => {
-                !republish
-                    && old.token.generation() == new.generation()
-                    && old.token.usable_until() == new.usable_until()
-                    && old.token.refresh_at() == new.refresh_at()
-            }
-            (None, None) => true,
-            _ => false,
-        };
-        if !unchanged {
-            self.published.store(current.map(Published::new));
+    /// Publishes the core's token when it changed (a new token, deadlines
+    /// moved after a suspend, or none any more), or restamps it when a
+    /// reader saw the machine sleep.
+    fn publish(&self, state: &mut State, now: Instant, republish: bool) {
+        let version = state.core.token_version();
+        if republish || version != state.published_version {
+            state.published_version = version;
+            let current = state.core.access_token(now);
+            let wall = SystemTime::now();
+            self.published
+                .store(current.map(|token| Arc::new(PublishedToken::new(token, now, wall))));
         }
     }
 }
