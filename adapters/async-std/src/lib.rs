@@ -67,7 +67,8 @@ use async_io::Timer;
 use futures_lite::FutureExt;
 use revault_auth_core::http::{HeaderValue, Request, Response};
 use revault_auth_core::{
-    AuthCore, AuthError, BlockingTransport, Limits, Phase, RequestId, TransportErrorKind,
+    AuthCore, AuthError, BlockingTransport, Limits, Phase, PublishedToken, RequestId,
+    TransportErrorKind,
 };
 
 pub use revault_auth_core::{
@@ -83,24 +84,6 @@ pub const EVENT_CAPACITY: usize = 64;
 type Answer = Result<Response<Vec<u8>>, TransportErrorKind>;
 type Sending<'a> = Pin<Box<dyn Future<Output = Answer> + Send + 'a>>;
 
-/// A token and the clocks read when it was published, so a reader can
-/// tell the machine slept since (monotonic clocks stop during suspend).
-struct Published {
-    token: Arc<AccessToken>,
-    at: Instant,
-    wall: SystemTime,
-}
-
-impl Published {
-    fn usable(&self, now: Instant, tolerance: Duration) -> bool {
-        let monotonic = now.saturating_duration_since(self.at);
-        let slept = SystemTime::now()
-            .duration_since(self.wall)
-            .is_ok_and(|wall| wall > monotonic.saturating_add(tolerance));
-        now < self.token.usable_until() && !slept
-    }
-}
-
 #[derive(Default)]
 struct Status {
     failure: Option<AuthError>,
@@ -110,7 +93,7 @@ struct Status {
 
 /// What the manager and the driver share.
 struct Shared {
-    published: ArcSwapOption<Published>,
+    published: ArcSwapOption<PublishedToken>,
     status: Mutex<Status>,
     subscribers: Mutex<Vec<Sender<Event>>>,
     changed: event_listener::Event,
@@ -157,7 +140,7 @@ impl fmt::Debug for TokenManager {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let published = self.shared.published.load();
         f.debug_struct("TokenManager")
-            .field("token", &published.as_deref().map(|p| &p.token))
+            .field("token", &published.as_deref().map(|p| p.token()))
             .field("wait", &self.wait)
             .finish_non_exhaustive()
     }
@@ -205,6 +188,7 @@ impl TokenManager {
         let (commands, receiver) = async_channel::unbounded();
         let driver = Driver {
             core: AuthCore::new(config, Instant::now()),
+            published_version: 0,
             shared: Arc::clone(&shared),
             commands: receiver,
         };
@@ -234,12 +218,11 @@ impl TokenManager {
         let now = Instant::now();
         let guard = self.shared.published.load();
         let published = guard.as_deref()?;
-        if published.usable(now, self.shared.tolerance) {
+        if published.usable(now, SystemTime::now(), self.shared.tolerance) {
             return Some(TokenRef(guard));
         }
         // The machine slept: have the driver re-read the clocks.
-        if now < published.token.usable_until() && !self.shared.nudged.swap(true, Ordering::AcqRel)
-        {
+        if now < published.usable_until() && !self.shared.nudged.swap(true, Ordering::AcqRel) {
             let _ = self.commands.try_send(Command::Nudge);
         }
         None
@@ -310,7 +293,7 @@ impl TokenManager {
     pub fn invalidate(&self, token: &AccessToken) -> bool {
         let generation = token.generation();
         let current = self.shared.published.load();
-        if current.as_ref().map(|p| p.token.generation()) != Some(generation) {
+        if current.as_ref().map(|p| p.generation()) != Some(generation) {
             return false;
         }
         let previous = self.shared.published.compare_and_swap(&*current, None);
@@ -355,13 +338,13 @@ impl TokenManager {
 /// A published token, borrowed for a short while (an `arc_swap` guard).
 /// Dereferences to [`AccessToken`]. Drop it soon; convert it with
 /// [`into_owned`](Self::into_owned) to keep it across `.await`s.
-pub struct TokenRef(Guard<Option<Arc<Published>>>);
+pub struct TokenRef(Guard<Option<Arc<PublishedToken>>>);
 
 impl TokenRef {
     /// The token as an `Arc` (one reference-count increment).
     pub fn into_owned(self) -> Arc<AccessToken> {
         match self.0.as_deref() {
-            Some(published) => Arc::clone(&published.token),
+            Some(published) => Arc::clone(published.token()),
             None => unreachable!("a TokenRef always holds a token"),
         }
     }
@@ -372,7 +355,7 @@ impl Deref for TokenRef {
 
     fn deref(&self) -> &AccessToken {
         match self.0.as_deref() {
-            Some(published) => &published.token,
+            Some(published) => published.token(),
             None => unreachable!("a TokenRef always holds a token"),
         }
     }
@@ -387,6 +370,8 @@ impl fmt::Debug for TokenRef {
 /// The loop around the core, on its own thread.
 struct Driver {
     core: AuthCore,
+    /// The core's `token_version` when the token was last published.
+    published_version: u64,
     shared: Arc<Shared>,
     commands: Receiver<Command>,
 }
@@ -482,19 +467,10 @@ impl Driver {
         {
             let mut status = lock(&self.shared.status);
             while let Some(event) = self.core.poll_event() {
-                match &event {
-                    Event::RetryScheduled { error, .. } => status.last_error = Some(error.clone()),
-                    Event::RateLimited { status: code, .. } => {
-                        status.last_error = Some(AuthError::RateLimited { status: *code });
-                    }
-                    Event::Authenticated { .. }
-                    | Event::Refreshed { .. }
-                    | Event::Reauthenticated { .. } => status.last_error = None,
-                    _ => {}
-                }
                 events.push(event);
             }
             status.failure = self.core.failure().cloned();
+            status.last_error = self.core.last_error().cloned();
         }
         self.publish(now, republish);
         self.shared.changed.notify(usize::MAX);
@@ -506,34 +482,25 @@ impl Driver {
         }
     }
 
-    /// Publishes the core's token when it differs from the published one (a
-    /// new token, deadlines moved after a suspend, or none any more).
-    fn publish(&self, now: Instant, republish: bool) {
+    /// Publishes the core's token when it changed (a new token, deadlines
+    /// moved after a suspend, or none any more), or restamps it when a
+    /// reader saw the machine sleep. A generation `invalidate` withdrew is
+    /// never republished, even before the core has heard of it.
+    fn publish(&mut self, now: Instant, republish: bool) {
+        let version = self.core.token_version();
+        if !republish && version == self.published_version {
+            return;
+        }
+        self.published_version = version;
         let rejected = self.shared.rejected.load(Ordering::Acquire);
         let current = self
             .core
             .access_token(now)
             .filter(|token| token.generation().get() > rejected);
-        let published = self.shared.published.load();
-        let unchanged = match (published.as_deref(), current) {
-            (Some(old), Some(new)) => {
-                !republish
-                    && old.token.generation() == new.generation()
-                    && old.token.usable_until() == new.usable_until()
-                    && old.token.refresh_at() == new.refresh_at()
-            }
-            (None, None) => true,
-            _ => false,
-        };
-        if !unchanged {
-            self.shared.published.store(current.map(|token| {
-                Arc::new(Published {
-                    token: Arc::new(token.clone()),
-                    at: Instant::now(),
-                    wall: SystemTime::now(),
-                })
-            }));
-        }
+        let wall = SystemTime::now();
+        self.shared
+            .published
+            .store(current.map(|token| Arc::new(PublishedToken::new(token, now, wall))));
     }
 }
 
