@@ -5,9 +5,9 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use http::Response;
-use revault_auth_core::{parse_grant, ApiKeySecret, AuthCore, Config, Policy};
+use revault_auth_core::{ApiKeySecret, AuthCore, Config, Policy, parse_grant};
 
 /// A body shaped like revault-api's, with JWT-sized tokens.
 fn grant_body(n: u32) -> Vec<u8> {
@@ -47,7 +47,12 @@ fn cycle(c: &mut Criterion) {
             || {
                 let now = Instant::now();
                 let core = AuthCore::new(config.clone(), now);
-                (core, now, Response::new(first.clone()), Response::new(second.clone()))
+                (
+                    core,
+                    now,
+                    Response::new(first.clone()),
+                    Response::new(second.clone()),
+                )
             },
             |(mut core, now, login_answer, refresh_answer)| {
                 core.start(now);

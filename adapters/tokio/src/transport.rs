@@ -1,0 +1,110 @@
+//! The default transport: reqwest 0.12, no redirects, capped bodies.
+
+use std::future::Future;
+
+use revault_auth_core::http::{Request, Response};
+use revault_auth_core::{AsyncTransport, Limits, TransportErrorKind};
+
+/// A `reqwest` client behind [`AsyncTransport`].
+#[derive(Clone, Debug)]
+pub(crate) struct ReqwestTransport {
+    client: reqwest::Client,
+}
+
+impl ReqwestTransport {
+    /// A client that never follows redirects.
+    pub(crate) fn new() -> Result<Self, reqwest::Error> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        Ok(Self { client })
+    }
+
+    /// The caller's client, which may follow redirects: see [`exchange`].
+    pub(crate) fn from_client(client: reqwest::Client) -> Self {
+        Self { client }
+    }
+}
+
+impl AsyncTransport for ReqwestTransport {
+    fn send(
+        &self,
+        request: Request<Vec<u8>>,
+        limits: Limits,
+    ) -> impl Future<Output = Result<Response<Vec<u8>>, TransportErrorKind>> + Send {
+        let client = &self.client;
+        async move {
+            tokio::time::timeout(limits.timeout, exchange(client, request, limits))
+                .await
+                .unwrap_or(Err(TransportErrorKind::Timeout))
+        }
+    }
+}
+
+/// One exchange. Redirects are never honoured, whatever the client's policy:
+/// the body goes in as a stream reqwest cannot replay, so a 307/308 comes
+/// back as it is instead of carrying the credentials elsewhere, and an answer
+/// from another URL than the one requested (a 301/302/303 followed with a
+/// GET) is refused.
+async fn exchange(
+    client: &reqwest::Client,
+    request: Request<Vec<u8>>,
+    limits: Limits,
+) -> Result<Response<Vec<u8>>, TransportErrorKind> {
+    let (parts, body) = request.into_parts();
+    // The core's bodies are JSON; `String` is an `http_body::Body`.
+    let body = String::from_utf8(body).map_err(|_| TransportErrorKind::Other)?;
+    let request = Request::from_parts(parts, reqwest::Body::wrap(body));
+    let mut request = reqwest::Request::try_from(request).map_err(|_| TransportErrorKind::Other)?;
+    *request.timeout_mut() = Some(limits.timeout);
+    let url = request.url().clone();
+
+    let mut response = client.execute(request).await.map_err(classify)?;
+    if response.url() != &url {
+        tracing::warn!(
+            status = response.status().as_u16(),
+            "the HTTP client followed a redirect; answer refused"
+        );
+        return Err(TransportErrorKind::Other);
+    }
+    let too_large = || {
+        tracing::debug!(limit = limits.max_body, "response body too large; refused");
+        TransportErrorKind::BodyTooLarge
+    };
+    let max_body = u64::try_from(limits.max_body).unwrap_or(u64::MAX);
+    if response
+        .content_length()
+        .is_some_and(|length| length > max_body)
+    {
+        return Err(too_large());
+    }
+    let status = response.status();
+    let version = response.version();
+    let headers = std::mem::take(response.headers_mut());
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(classify)? {
+        if chunk.len() > limits.max_body - body.len() {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let mut answer = Response::new(body);
+    *answer.status_mut() = status;
+    *answer.version_mut() = version;
+    *answer.headers_mut() = headers;
+    Ok(answer)
+}
+
+/// Maps a reqwest error to a kind. The error itself is not logged: its text
+/// is the client's, and we promise never to log more than we know is safe.
+fn classify(error: reqwest::Error) -> TransportErrorKind {
+    if error.is_timeout() {
+        TransportErrorKind::Timeout
+    } else if error.is_connect() {
+        TransportErrorKind::Connect
+    } else if error.is_body() || error.is_decode() || error.is_request() {
+        TransportErrorKind::Io
+    } else {
+        TransportErrorKind::Other
+    }
+}

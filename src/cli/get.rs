@@ -1,0 +1,238 @@
+//! `revault-auth get PATH`: one authenticated GET, retried once with a new
+//! token after a 401, and with backoff on transient failures until the
+//! deadline.
+
+use std::io::Write;
+use std::time::Duration;
+
+use clap::Args;
+use reqwest::StatusCode;
+use reqwest::header::AUTHORIZATION;
+use revault_auth::tokio::TokenManager;
+use serde_json::Value;
+use tokio::time::Instant;
+
+use super::settings::{ConnectionArgs, seconds, token_failure};
+use super::{Exit, Failure};
+
+/// Largest body printed.
+const MAX_BODY: usize = 64 * 1024 * 1024;
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Args)]
+pub(crate) struct GetArgs {
+    /// Path under the API base, starting with '/', e.g. /accounts?page=2
+    #[arg(value_name = "PATH")]
+    path: String,
+
+    #[command(flatten)]
+    connection: ConnectionArgs,
+
+    /// Give up after this many seconds of failed attempts
+    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = seconds)]
+    deadline: Duration,
+}
+
+/// What one exchange came to.
+enum Outcome {
+    Body(Vec<u8>),
+    Unauthorized,
+    /// Worth another try (transport failure, 429, 5xx).
+    Transient(String),
+    /// An error status that another try will not change.
+    Refused(StatusCode, String),
+}
+
+pub(crate) async fn run(args: GetArgs) -> Result<(), Failure> {
+    let connection = args.connection.resolve()?;
+    let url = resource_url(&connection.base, &args.path)?;
+    let started = Instant::now();
+    let deadline = started + args.deadline;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|_| Failure::other("cannot build the HTTP client"))?;
+    let manager = TokenManager::new(connection.config)
+        .map_err(token_failure)?
+        .wait_timeout(args.deadline);
+
+    let result = fetch(&manager, &client, url, deadline, args.deadline).await;
+    manager.shutdown().await;
+    let body = result?;
+    let mut stdout = std::io::stdout().lock();
+    let newline: &[u8] = if body.is_empty() || body.ends_with(b"\n") {
+        b""
+    } else {
+        b"\n"
+    };
+    stdout
+        .write_all(&body)
+        .and_then(|()| stdout.write_all(newline))
+        .and_then(|()| stdout.flush())
+        .map_err(|error| Failure::other(format!("cannot write the body: {error}")))
+}
+
+async fn fetch(
+    manager: &TokenManager,
+    client: &reqwest::Client,
+    url: reqwest::Url,
+    deadline: Instant,
+    budget: Duration,
+) -> Result<Vec<u8>, Failure> {
+    let path = url.path().to_owned();
+    let gave_up = |last: &str| {
+        Failure::new(
+            Exit::GaveUp,
+            format!(
+                "gave up on GET {path} after {:.1} s (last error: {last})",
+                budget.as_secs_f64()
+            ),
+        )
+    };
+    let mut retried_401 = false;
+    let mut first_wait = true;
+    let mut backoff = FIRST_BACKOFF;
+    loop {
+        // The first wait is bounded by the manager's own (which reports the
+        // last error); later ones by what is left of the deadline.
+        let token = if first_wait {
+            first_wait = false;
+            manager.token_owned().await.map_err(token_failure)?
+        } else {
+            match tokio::time::timeout_at(deadline, manager.token_owned()).await {
+                Ok(token) => token.map_err(token_failure)?,
+                Err(_) => return Err(gave_up("no valid token")),
+            }
+        };
+        let request = client
+            .get(url.clone())
+            .header(AUTHORIZATION, token.header_value().clone())
+            .send();
+        let outcome = match tokio::time::timeout_at(deadline, exchange(request)).await {
+            Ok(outcome) => outcome,
+            Err(_) => return Err(gave_up("no answer")),
+        };
+        match outcome {
+            Outcome::Body(body) => return Ok(body),
+            Outcome::Unauthorized if !retried_401 => {
+                // Revoked or expired early: withdraw it, get another, once.
+                retried_401 = true;
+                let withdrawn = manager.invalidate(&token);
+                tracing::info!(
+                    generation = token.generation().get(),
+                    withdrawn,
+                    "401 from revault-api: retrying once with a new token"
+                );
+            }
+            Outcome::Unauthorized => {
+                return Err(Failure::other(format!(
+                    "GET {path} answered HTTP 401 again with a new token"
+                )));
+            }
+            Outcome::Refused(status, detail) => {
+                return Err(Failure::other(format!(
+                    "GET {path} answered HTTP {}{detail}",
+                    status.as_u16()
+                )));
+            }
+            Outcome::Transient(error) => {
+                if Instant::now() + backoff >= deadline {
+                    return Err(gave_up(&error));
+                }
+                tracing::info!(%error, delay_ms = backoff.as_millis(), "GET failed; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+        }
+    }
+}
+
+async fn exchange(
+    request: impl Future<Output = Result<reqwest::Response, reqwest::Error>>,
+) -> Outcome {
+    let mut response = match request.await {
+        Ok(response) => response,
+        Err(error) => return Outcome::Transient(transport_error(&error).to_owned()),
+    };
+    let status = response.status();
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) if body.len() + chunk.len() <= MAX_BODY => {
+                body.extend_from_slice(&chunk);
+            }
+            Ok(Some(_)) => {
+                return Outcome::Refused(status, format!(": body larger than {MAX_BODY} bytes"));
+            }
+            Ok(None) => break,
+            Err(error) => return Outcome::Transient(transport_error(&error).to_owned()),
+        }
+    }
+    if status.is_success() {
+        return Outcome::Body(body);
+    }
+    let detail = server_message(&body);
+    match status.as_u16() {
+        401 => Outcome::Unauthorized,
+        420 | 429 | 500 | 502 | 503 | 504 => {
+            Outcome::Transient(format!("HTTP {}{detail}", status.as_u16()))
+        }
+        _ => Outcome::Refused(status, detail),
+    }
+}
+
+/// `: message (code CODE)` from a revault-api error body, if it has one.
+fn server_message(body: &[u8]) -> String {
+    let Ok(value) = serde_json::from_slice::<Value>(body) else {
+        return String::new();
+    };
+    let text = |key: &str| {
+        value.get(key).and_then(Value::as_str).map(|s| {
+            s.chars()
+                .filter(|c| !c.is_control())
+                .take(300)
+                .collect::<String>()
+        })
+    };
+    match (text("message"), text("code")) {
+        (Some(message), Some(code)) => format!(": {message} (code {code})"),
+        (Some(message), None) => format!(": {message}"),
+        _ => String::new(),
+    }
+}
+
+/// A short, fixed description: reqwest's own text is not printed.
+fn transport_error(error: &reqwest::Error) -> &'static str {
+    if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "could not connect"
+    } else {
+        "connection broken"
+    }
+}
+
+/// `{base}{path}`, refused unless it stays on the base's scheme, host and
+/// port: the bearer token must not go anywhere else.
+fn resource_url(base: &str, path: &str) -> Result<reqwest::Url, Failure> {
+    let invalid = |why: &str| Failure::usage(format!("invalid PATH {path:?}: {why}"));
+    if !path.starts_with('/') || path.starts_with("//") {
+        return Err(invalid("it must start with a single '/'"));
+    }
+    if path.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(invalid("it must not contain spaces or control characters"));
+    }
+    let base_url = reqwest::Url::parse(base).map_err(|_| invalid("the base URL does not parse"))?;
+    let url = reqwest::Url::parse(&format!("{base}{path}")).map_err(|_| invalid("not a URL"))?;
+    let same_origin = url.scheme() == base_url.scheme()
+        && url.host() == base_url.host()
+        && url.port_or_known_default() == base_url.port_or_known_default();
+    let under_base = url
+        .path()
+        .starts_with(base_url.path().trim_end_matches('/'));
+    if !same_origin || !under_base {
+        return Err(invalid("it must stay under the API base URL"));
+    }
+    Ok(url)
+}

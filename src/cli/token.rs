@@ -1,0 +1,38 @@
+//! `revault-auth token`: print a valid access token.
+
+use std::io::Write;
+use std::time::Duration;
+
+use clap::Args;
+use revault_auth::tokio::TokenManager;
+
+use super::Failure;
+use super::settings::{ConnectionArgs, seconds, token_failure};
+
+#[derive(Debug, Args)]
+pub(crate) struct TokenArgs {
+    #[command(flatten)]
+    connection: ConnectionArgs,
+
+    /// Give up after this many seconds without a valid token
+    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = seconds)]
+    deadline: Duration,
+}
+
+/// Obtains a token and prints it, with a newline, on stdout: the only output
+/// of this program that ever holds a token.
+pub(crate) async fn run(args: TokenArgs) -> Result<(), Failure> {
+    let connection = args.connection.resolve()?;
+    let manager = TokenManager::new(connection.config)
+        .map_err(token_failure)?
+        .wait_timeout(args.deadline);
+    let token = manager.token_owned().await;
+    manager.shutdown().await;
+    let token = token.map_err(token_failure)?;
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(token.secret().expose_secret().as_bytes())
+        .and_then(|()| stdout.write_all(b"\n"))
+        .and_then(|()| stdout.flush())
+        .map_err(|error| Failure::other(format!("cannot write the token: {error}")))
+}
