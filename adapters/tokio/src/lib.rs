@@ -279,7 +279,7 @@ impl TokenManager {
 
     /// A receiver for the core's events (tokens obtained, retries, expiry,
     /// failure). A slow receiver loses the oldest events (see
-    /// [`broadcast`](tokio::sync::broadcast)); none carries a secret.
+    /// [`broadcast`]); none carries a secret.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.events.subscribe()
     }
