@@ -27,7 +27,9 @@ if [[ ! -x "$VENV/bin/schemathesis" ]]; then
 fi
 
 # Build first, so that the wait for the URL below does not include compilation.
-cargo build --release -p revault-auth-mock --example serve
+# A debug build: `cargo test --workspace` has already compiled it, and speed
+# does not matter for conformance.
+cargo build -p revault-auth-mock --example serve
 
 workdir="$(mktemp -d)"
 server_pid=""
@@ -41,7 +43,7 @@ cleanup() {
 trap cleanup EXIT
 
 # `cargo run` replaces itself with the server on Unix, so $! is the server's pid.
-cargo run --quiet --release -p revault-auth-mock --example serve -- --port 0 \
+cargo run --quiet -p revault-auth-mock --example serve -- --port 0 \
     >"$workdir/stdout" 2>"$workdir/stderr" &
 server_pid=$!
 

@@ -4,8 +4,8 @@
 //! one request per refresh cycle (a stated slack of 1, for a cycle in flight
 //! when the run stops).
 //!
-//! It runs for a minute, so `cargo test` skips it; `.ci/run` runs it in
-//! release mode: `cargo test --release --test load_tokio -- --ignored --nocapture`.
+//! It runs for a minute, so `cargo test` skips it; `.ci/run` runs it with
+//! `cargo test -p revault-auth --test load_tokio -- --ignored --nocapture`.
 //! `LOAD_SECONDS` shortens or lengthens it.
 
 mod common;
@@ -22,7 +22,7 @@ const TASKS: usize = 10_000;
 const SLACK: u64 = 1;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "runs for a minute: .ci/run runs it in release mode"]
+#[ignore = "runs for a minute: .ci/run runs it on its own"]
 async fn ten_thousand_tasks_for_a_minute_one_request_per_refresh_cycle() {
     let seconds: u64 = std::env::var("LOAD_SECONDS")
         .ok()
