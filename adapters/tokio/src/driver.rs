@@ -122,16 +122,27 @@ impl<T: AsyncTransport> Driver<T> {
         tracing::debug!("token manager stopped");
     }
 
-    /// Drains the core in the documented order: requests, then events,
-    /// then the token to publish.
+    /// Drains the core in the documented order: requests, then events; the
+    /// token is published before the events go out.
     fn drain(&mut self, now: Instant) {
         while let Some(transmit) = self.core.poll_transmit(now) {
             self.send(transmit);
         }
+        let mut events = Vec::new();
         while let Some(event) = self.core.poll_event() {
+            events.push(event);
+        }
+        self.publish(now);
+        // After publishing, so a subscriber told of a new token gets it.
+        for event in events {
             tracing::debug!(?event, "token event");
             let _ = self.events.send(event);
         }
+    }
+
+    /// Stores the failure, the last error and the token for readers, and
+    /// wakes the waiting callers when any of it changed.
+    fn publish(&mut self, now: Instant) {
         let mut wake = false;
         if let Some(error) = self.core.failure().filter(|_| !self.failed) {
             self.shared.failure.store(Some(Arc::new(error.clone())));
