@@ -29,7 +29,13 @@ impl Backoff {
     /// Records one more failure and returns how long to wait.
     pub(crate) fn next_delay(&mut self) -> Duration {
         self.failures = self.failures.saturating_add(1);
-        let doublings = self.failures.saturating_sub(1).min(32);
+        self.delay_after(self.failures)
+    }
+
+    /// The wait after the n-th consecutive failure of some kind, without
+    /// recording anything (the jitter still draws from the seeded stream).
+    pub(crate) fn delay_after(&mut self, failures: u32) -> Duration {
+        let doublings = failures.saturating_sub(1).min(32);
         let ceiling = self
             .base
             .checked_mul(1u32 << doublings.min(31))

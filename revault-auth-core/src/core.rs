@@ -72,6 +72,9 @@ pub struct AuthCore {
     in_flight: Option<InFlight>,
     retry_at: Option<Instant>,
     backoff: Backoff,
+    /// Tokens revault-api rejected before they reached their refresh point,
+    /// back to back.
+    rejected_in_a_row: u32,
     events: VecDeque<Event>,
     dropped_events: u64,
     next_request: u64,
@@ -130,6 +133,7 @@ impl AuthCore {
             in_flight: None,
             retry_at: None,
             backoff,
+            rejected_in_a_row: 0,
             events: VecDeque::new(),
             dropped_events: 0,
             next_request: 1,
@@ -280,6 +284,7 @@ impl AuthCore {
             .is_some_and(|token| token.generation == generation);
         if current {
             self.expire(ExpiryCause::Rejected);
+            self.slow_down_after_rejection(now);
         }
         current
     }
@@ -366,6 +371,10 @@ impl AuthCore {
             .is_some_and(|token| now < token.refresh_at)
         {
             return None;
+        }
+        if self.access.is_some() {
+            // This token lived to its refresh point unrejected.
+            self.rejected_in_a_row = 0;
         }
         let id = RequestId(self.next_request);
         self.next_request += 1;
@@ -594,6 +603,29 @@ impl AuthCore {
         if usable_until <= now {
             self.expire(ExpiryCause::Lifetime);
         }
+    }
+
+    /// One rejected token gets a new one at once; tokens rejected back to
+    /// back (an API that refuses every token, say for a missing permission)
+    /// get the backoff schedule, so failing calls cannot drive a refresh
+    /// each.
+    fn slow_down_after_rejection(&mut self, now: Instant) {
+        self.rejected_in_a_row = self.rejected_in_a_row.saturating_add(1);
+        if self.rejected_in_a_row < 2 {
+            return;
+        }
+        let error = AuthError::TokensRejected {
+            in_a_row: self.rejected_in_a_row,
+        };
+        let delay = self.backoff.delay_after(self.rejected_in_a_row - 1);
+        let retry_at = later(now, delay);
+        self.retry_at = Some(self.retry_at.map_or(retry_at, |at| at.max(retry_at)));
+        self.last_error = Some(error.clone());
+        self.push_event(Event::RetryScheduled {
+            error,
+            delay,
+            attempt: self.rejected_in_a_row - 1,
+        });
     }
 
     fn refresh_rejected(&mut self, error: AuthError) {

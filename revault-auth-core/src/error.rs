@@ -69,6 +69,14 @@ pub enum AuthError {
     /// A 200 whose body is not a valid token pair. Transient.
     #[error("invalid token response: {0}")]
     InvalidResponse(#[from] InvalidResponse),
+    /// revault-api rejected token after token as soon as each was issued
+    /// (reported with `handle_rejected`): the core slows down instead of
+    /// fetching a new token per failing call. Transient.
+    #[error("revault-api rejected {in_a_row} tokens in a row")]
+    TokensRejected {
+        /// Consecutive tokens rejected before reaching their refresh point.
+        in_a_row: u32,
+    },
     /// The core's own request deadline passed with no answer. Transient.
     #[error("no answer from revault-api within the request timeout")]
     Timeout,
@@ -101,9 +109,10 @@ impl AuthError {
             Self::InvalidRequest { .. } => ErrorClass::InvalidRequest,
             Self::RateLimited { .. } => ErrorClass::RateLimited,
             Self::InvalidResponse(_) | Self::UnexpectedStatus { .. } => ErrorClass::InvalidResponse,
-            Self::RefreshRejected { .. } | Self::Server { .. } | Self::Timeout => {
-                ErrorClass::Transient
-            }
+            Self::RefreshRejected { .. }
+            | Self::Server { .. }
+            | Self::Timeout
+            | Self::TokensRejected { .. } => ErrorClass::Transient,
             Self::Transport(_) => ErrorClass::Transient,
         }
     }

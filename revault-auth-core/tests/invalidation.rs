@@ -43,3 +43,41 @@ fn a_report_while_the_refresh_is_in_flight_causes_no_second_request() {
     assert_eq!(sent(&harness, Purpose::Refresh).len(), 1);
     assert!(harness.token().is_some());
 }
+
+#[test]
+fn tokens_rejected_back_to_back_are_fetched_with_backoff() {
+    let mut harness = ready_harness();
+    let mut gaps = Vec::new();
+    for _ in 0..8 {
+        let before = harness.sent.len();
+        assert!(harness.reject_current_token());
+        let started = harness.elapsed();
+        assert!(harness.run_until(Duration::from_secs(60), |h| h.token().is_some()));
+        assert_eq!(harness.sent.len(), before + 1, "one request per rejection");
+        gaps.push(harness.sent[before].0 - started);
+    }
+    assert!(
+        gaps[0] < Duration::from_millis(1),
+        "the first rejection is refreshed at once"
+    );
+    for (n, gap) in gaps.iter().enumerate().skip(1) {
+        let ceiling = Duration::from_millis(250 << (n - 1).min(10)).min(Duration::from_secs(30));
+        assert!(
+            *gap >= Duration::from_millis(250) && *gap <= ceiling,
+            "{n}: {gap:?}"
+        );
+    }
+    assert!(harness.events.iter().any(|(_, e)| matches!(
+        e,
+        Event::RetryScheduled {
+            error: revault_auth_core::AuthError::TokensRejected { in_a_row: 8 },
+            ..
+        }
+    )));
+    // A token that lives to its refresh point resets the count.
+    harness.advance(Duration::from_secs(300));
+    let before = harness.sent.len();
+    assert!(harness.reject_current_token());
+    harness.advance(Duration::from_millis(100));
+    assert_eq!(harness.sent.len(), before + 1, "refreshed at once again");
+}
