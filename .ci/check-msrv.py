@@ -15,7 +15,7 @@ def version(text):
 
 metadata = json.loads(
     subprocess.run(
-        ["cargo", "metadata", "--format-version", "1", "--locked"],
+        ["cargo", "metadata", "--format-version", "1"],
         check=True,
         capture_output=True,
         text=True,

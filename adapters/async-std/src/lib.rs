@@ -50,6 +50,13 @@
 //! [`TokenManager::token`] waits only when no valid token exists, up to 30
 //! s by default, and fails at once with [`TokenError::Failed`] when the API
 //! key was rejected.
+//!
+//! ## Logs
+//! `tracing` debug events, target `revault_auth_async_std`: `sending token request`
+//! (`request_id`, `purpose`), `answer` (`request_id`, `status`),
+//! `transport error` (`request_id`, `error`) and `token event` (the core's
+//! [`Event`], which carries no secret). No body, header or token is ever
+//! logged.
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -409,6 +416,7 @@ impl Driver {
                 && let Some(transmit) = self.core.poll_transmit(now)
             {
                 let (id, limits) = (transmit.id, transmit.limits());
+                tracing::debug!(request_id = id.get(), purpose = ?transmit.purpose, "sending token request");
                 in_flight = Some((
                     id,
                     Box::pin(transport.send(transmit.into_request(), limits)),
@@ -440,6 +448,15 @@ impl Driver {
             match wake {
                 Wake::Answer(answer) => {
                     if let Some((id, _)) = in_flight.take() {
+                        match &answer {
+                            Ok(response) => {
+                                let status = response.status().as_u16();
+                                tracing::debug!(request_id = id.get(), status, "answer");
+                            }
+                            Err(kind) => {
+                                tracing::debug!(request_id = id.get(), error = %kind, "transport error");
+                            }
+                        }
                         match answer {
                             Ok(response) => self.core.handle_response(id, response, now),
                             Err(kind) => self.core.handle_transport_error(id, kind, now),
@@ -467,6 +484,7 @@ impl Driver {
         {
             let mut status = lock(&self.shared.status);
             while let Some(event) = self.core.poll_event() {
+                tracing::debug!(?event, "token event");
                 events.push(event);
             }
             status.failure = self.core.failure().cloned();

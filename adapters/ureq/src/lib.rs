@@ -57,6 +57,13 @@
 //!   configured cap, and each exchange has the policy's timeout.
 //! - Event callbacks run on the thread that drove the exchange, with no
 //!   lock held: they may call back into the manager.
+//!
+//! ## Logs
+//! `tracing` debug events, target `revault_auth_ureq`: `sending token request`
+//! (`request_id`, `purpose`), `answer` (`request_id`, `status`),
+//! `transport error` (`request_id`, `error`) and `token event` (the core's
+//! [`Event`], which carries no secret). No body, header or token is ever
+//! logged.
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -408,11 +415,22 @@ impl BlockingTokenManager {
         state.sending = true;
         drop(state);
 
-        let (id, limits) = (transmit.id, transmit.limits());
+        let (id, purpose, limits) = (transmit.id, transmit.purpose, transmit.limits());
         let request = transmit.into_request();
+        tracing::debug!(request_id = id.get(), ?purpose, "sending token request");
         // A panicking transport must not leave `sending` set for ever.
         let result = catch_unwind(AssertUnwindSafe(|| self.transport.send(request, limits)))
             .unwrap_or(Err(TransportErrorKind::Other));
+        match &result {
+            Ok(response) => {
+                tracing::debug!(
+                    request_id = id.get(),
+                    status = response.status().as_u16(),
+                    "answer"
+                );
+            }
+            Err(kind) => tracing::debug!(request_id = id.get(), error = %kind, "transport error"),
+        }
 
         let mut state = self.lock();
         let now = Instant::now();
@@ -434,6 +452,7 @@ impl BlockingTokenManager {
     ) -> MutexGuard<'a, State> {
         let mut events = Vec::new();
         while let Some(event) = state.core.poll_event() {
+            tracing::debug!(?event, "token event");
             if self.hook.is_some() {
                 events.push(event);
             }
