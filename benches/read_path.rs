@@ -1,5 +1,6 @@
 //! Cost of reading a cached token: the tokio `TokenManager` fast path
-//! (`try_token`, an `ArcSwapOption::load`) against the usual
+//! (`try_token`, an `ArcSwapOption::load`) and a per-thread `TokenReader`
+//! (one atomic load and a pointer comparison) against the usual
 //! `Mutex<Option<Arc<_>>>` and `RwLock<Option<Arc<_>>>` caches, with one
 //! and two threads reading at once. With two threads each runs the same
 //! number of reads concurrently and the time reported is per call, as each
@@ -9,13 +10,14 @@
 //! Before the timings it counts (not times) the server requests per refresh
 //! with 10,000 concurrent callers, at a cold start and at expiry.
 
+use std::cell::RefCell;
 use std::hint::black_box;
 use std::sync::{Arc, Barrier, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use criterion::Criterion;
 use revault_auth::core::testing::{ScriptedServer, ScriptedTransport};
-use revault_auth::tokio::TokenManager;
+use revault_auth::tokio::{TokenManager, TokenReader};
 use revault_auth::{AccessToken, ApiKeySecret, Config};
 use revault_auth_mock::{Fault, MockConfig, MockServer, Target};
 
@@ -131,6 +133,15 @@ fn main() {
     let rwlock = RwLock::new(Some(Arc::clone(&token)));
 
     let try_token = || manager.try_token().map_or(0, |t| t.generation().get());
+    // What a worker does with its own `TokenReader`, kept in a thread-local.
+    let reader = || {
+        thread_local!(static READER: RefCell<Option<TokenReader>> = const { RefCell::new(None) });
+        READER.with(|slot| {
+            let mut slot = slot.borrow_mut();
+            let reader = slot.get_or_insert_with(|| manager.reader());
+            reader.try_token().map_or(0, |t| t.generation().get())
+        })
+    };
     let mutex_read = || {
         let cached = mutex.lock().unwrap_or_else(PoisonError::into_inner).clone();
         cached.map_or(0, |t| t.generation().get())
@@ -142,8 +153,9 @@ fn main() {
             .clone();
         cached.map_or(0, |t| t.generation().get())
     };
-    let readers: [(&str, Read<'_>); 3] = [
+    let readers: [(&str, Read<'_>); 4] = [
         ("try_token", &try_token),
+        ("reader", &reader),
         ("mutex_arc", &mutex_read),
         ("rwlock_arc", &rwlock_read),
     ];

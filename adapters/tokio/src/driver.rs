@@ -107,6 +107,17 @@ impl<T: AsyncTransport> Driver<T> {
                         let dropped = self.core.handle_rejected(generation, Instant::now());
                         tracing::debug!(generation = generation.get(), dropped, "token reported rejected");
                     }
+                    Some(Command::Restore(saved, answer)) => {
+                        let now = Instant::now();
+                        let installed = self.core.restore(*saved, now, SystemTime::now());
+                        tracing::debug!(installed, "saved tokens offered");
+                        // Published before answering, so the caller sees it.
+                        self.drain(now);
+                        let _ = answer.send(installed);
+                    }
+                    Some(Command::Export(answer)) => {
+                        let _ = answer.send(self.core.export(Instant::now(), SystemTime::now()));
+                    }
                     Some(Command::Shutdown) | None => break,
                 },
                 Some(joined) = self.sends.join_next(), if !self.sends.is_empty() => match joined {

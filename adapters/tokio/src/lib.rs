@@ -87,15 +87,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use arc_swap::cache::Cache;
 use arc_swap::{ArcSwapOption, Guard};
 use revault_auth_core::http::HeaderValue;
 use revault_auth_core::{AuthCore, AuthError, TransportErrorKind};
-use tokio::sync::{Notify, broadcast, mpsc};
+use tokio::sync::{Notify, broadcast, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tracing::instrument::WithSubscriber;
 
 pub use revault_auth_core::{
-    AccessToken, ApiKeySecret, AsyncTransport, Config, Event, TokenError, TokenGeneration,
+    AccessToken, ApiKeySecret, AsyncTransport, Config, Event, SavedTokens, TokenError,
+    TokenGeneration,
 };
 
 mod driver;
@@ -111,7 +113,8 @@ const EVENT_CAPACITY: usize = 64;
 #[derive(Default)]
 struct Shared {
     /// The token to serve; `None` when there is none or it was withdrawn.
-    token: ArcSwapOption<AccessToken>,
+    /// In its own `Arc` so that [`TokenReader`]s can hold it.
+    token: Arc<ArcSwapOption<AccessToken>>,
     /// The core's terminal error.
     failure: ArcSwapOption<AuthError>,
     /// The core's latest error, cleared when a token arrives.
@@ -131,6 +134,10 @@ enum Command {
     Start,
     /// revault-api answered 401 to this token generation.
     Rejected(TokenGeneration),
+    /// Install saved tokens; answers whether anything was installed.
+    Restore(Box<SavedTokens>, oneshot::Sender<bool>),
+    /// Snapshot the tokens for a token store.
+    Export(oneshot::Sender<Option<SavedTokens>>),
     /// Stop for good.
     Shutdown,
 }
@@ -232,6 +239,15 @@ impl TokenManager {
         guard.is_some().then_some(TokenRef { guard })
     }
 
+    /// A reader for one thread or task: its [`TokenReader::try_token`] costs
+    /// one atomic load and a pointer comparison, whatever the number of
+    /// threads reading. Make one per worker and keep it.
+    pub fn reader(&self) -> TokenReader {
+        TokenReader {
+            cache: Cache::new(Arc::clone(&self.shared.token)),
+        }
+    }
+
     /// A valid token: at once when one is cached; otherwise starts the
     /// background task on first demand and waits for a token, a terminal
     /// failure ([`TokenError::Failed`]) or the wait deadline
@@ -282,6 +298,34 @@ impl TokenManager {
     /// [`broadcast`]); none carries a secret.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.events.subscribe()
+    }
+
+    /// Installs tokens from a token store (see
+    /// [`AuthCore::restore`](revault_auth_core::AuthCore::restore)) and
+    /// returns whether anything was installed. When it returns `true` and
+    /// the saved access token was usable, [`try_token`](Self::try_token)
+    /// already serves it: no request was made, and none is made until it is
+    /// due for refresh (or until first demand, if none was made yet).
+    pub async fn restore(&self, saved: SavedTokens) -> bool {
+        let (answer, answered) = oneshot::channel();
+        if self
+            .commands
+            .send(Command::Restore(Box::new(saved), answer))
+            .is_err()
+        {
+            return false;
+        }
+        answered.await.unwrap_or(false)
+    }
+
+    /// A snapshot of the current tokens for a token store (see
+    /// [`AuthCore::export`](revault_auth_core::AuthCore::export)); `None`
+    /// when no access token is usable or the task has ended. Save it before
+    /// relying on it elsewhere: the refresh token in it is the only one.
+    pub async fn export(&self) -> Option<SavedTokens> {
+        let (answer, answered) = oneshot::channel();
+        self.commands.send(Command::Export(answer)).ok()?;
+        answered.await.ok().flatten()
     }
 
     /// Stops the background task and waits for it to end. Dropping the
@@ -372,6 +416,31 @@ impl fmt::Debug for TokenRef {
     }
 }
 
+/// A per-thread (or per-task) view of the cached token, from
+/// [`TokenManager::reader`]. It keeps its own reference to the token it last
+/// saw and goes to the shared slot only when the token changed, so a read is
+/// one atomic load and a comparison: no lock, no allocation, no write to
+/// shared memory. A withdrawn token is seen as withdrawn on the next read;
+/// until then the reader keeps that token's memory alive.
+pub struct TokenReader {
+    cache: Cache<Arc<ArcSwapOption<AccessToken>>, Option<Arc<AccessToken>>>,
+}
+
+impl TokenReader {
+    /// The cached token, if one is valid (same rules as
+    /// [`TokenManager::try_token`]).
+    #[inline]
+    pub fn try_token(&mut self) -> Option<&AccessToken> {
+        self.cache.load().as_deref()
+    }
+}
+
+impl fmt::Debug for TokenReader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenReader").finish_non_exhaustive()
+    }
+}
+
 /// The README's example, compiled as a doctest.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
@@ -387,5 +456,6 @@ mod tests {
     fn handles_can_cross_threads_and_awaits() {
         shareable::<TokenManager>();
         shareable::<TokenRef>();
+        shareable::<TokenReader>();
     }
 }
