@@ -186,6 +186,7 @@ fn labels(error: &AuthError) -> (&'static str, &'static str) {
         AuthError::InvalidResponse(_) => "invalid_response",
         AuthError::Timeout => "timeout",
         AuthError::Transport(_) => "transport",
+        AuthError::TokensRejected { .. } => "tokens_rejected",
         _ => "other",
     };
     (class, kind)

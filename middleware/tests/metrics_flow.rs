@@ -202,7 +202,14 @@ async fn events_and_401s_become_the_documented_metrics() {
     );
     let refresh_lifetimes = seen.samples("revault_auth_refresh_token_lifetime_seconds{}");
     assert!(refresh_lifetimes.iter().all(|s| (s - 60.0).abs() < 0.01));
-    assert_eq!(seen.samples("revault_auth_retry_delay_seconds{}").len(), 1);
+    // One 500, plus a slow-down for each token rejected right after the
+    // previous one (the core's guard against a refresh per failing call).
+    let back_to_back =
+        seen.counter("revault_auth_retries_total{class=transient,error=tokens_rejected}");
+    assert_eq!(
+        seen.samples("revault_auth_retry_delay_seconds{}").len() as u64,
+        1 + back_to_back
+    );
     let waited = seen.samples("revault_auth_rate_limit_delay_seconds{}");
     assert!(
         waited.len() == 1 && (waited[0] - 1.0).abs() < 0.01,
