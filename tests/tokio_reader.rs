@@ -19,17 +19,29 @@ async fn reader_follows_arrivals_and_withdrawals() {
     .expect("emulator");
     let manager = TokenManager::new(config_for(&server).build().expect("config")).expect("runtime");
     let mut reader = manager.reader();
-    assert!(reader.try_token().is_none(), "nothing before the first demand");
+    assert!(
+        reader.try_token().is_none(),
+        "nothing before the first demand"
+    );
 
     let first = manager.token_owned().await.expect("token");
-    assert_eq!(reader.try_token().map(|t| t.generation()), Some(first.generation()));
+    assert_eq!(
+        reader.try_token().map(|t| t.generation()),
+        Some(first.generation())
+    );
 
     assert!(manager.invalidate(&first));
-    assert!(reader.try_token().is_none(), "a withdrawn token is not served");
+    assert!(
+        reader.try_token().is_none(),
+        "a withdrawn token is not served"
+    );
 
     let second = manager.token_owned().await.expect("new token");
     assert_ne!(second.generation(), first.generation());
-    assert_eq!(reader.try_token().map(|t| t.generation()), Some(second.generation()));
+    assert_eq!(
+        reader.try_token().map(|t| t.generation()),
+        Some(second.generation())
+    );
     manager.shutdown().await;
     assert!(reader.try_token().is_none(), "nothing after shutdown");
 }

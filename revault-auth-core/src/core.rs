@@ -13,6 +13,7 @@ use crate::event::{Event, ExpiryCause, ReauthReason};
 use crate::publish::slept_between;
 use crate::request::{self, Purpose, RequestId, Transmit};
 use crate::response::{self, Grant, RetryAfter, Verdict};
+use crate::saved::{SAVED_FORMAT, SavedTokens, from_unix_ms, to_unix_ms};
 use crate::secret::{AccessToken, ApiKeySecret, RefreshToken, TokenGeneration, bearer_header};
 use crate::timer::{Timer, TimerTable};
 
@@ -87,6 +88,11 @@ pub struct AuthCore {
     /// Total distance the driver's clock has stepped back.
     stepped_back: Duration,
     wall_anchor: Option<(Instant, SystemTime)>,
+    /// The token store's version of the tokens held (see
+    /// [`AuthCore::saved_version`]).
+    saved_version: Option<u64>,
+    /// `access_version` when the tokens were last restored or saved.
+    saved_token_version: Option<u64>,
 }
 
 impl std::fmt::Debug for AuthCore {
@@ -142,6 +148,8 @@ impl AuthCore {
             last_raw_now: now,
             stepped_back: Duration::ZERO,
             wall_anchor: None,
+            saved_version: None,
+            saved_token_version: None,
         }
     }
 
@@ -154,6 +162,11 @@ impl AuthCore {
     /// token.
     pub fn access_token(&self, now: Instant) -> Option<&AccessToken> {
         let now = self.internal(now).max(self.last_now);
+        self.access_token_internal(now)
+    }
+
+    /// The token usable at `now` in the core's time.
+    fn access_token_internal(&self, now: Instant) -> Option<&AccessToken> {
         self.access
             .as_ref()
             .filter(|token| now < token.usable_until)
@@ -347,6 +360,140 @@ impl AuthCore {
         self.refresh = None;
         self.in_flight = None;
         self.retry_at = None;
+    }
+
+    // ----- persistence -----------------------------------------------------
+
+    /// A snapshot of the current usable access token and the unspent
+    /// refresh token, for a token store; `None` when no access token is
+    /// usable at `now`. Deadlines are converted to wall time through the
+    /// `now`/`wall` pair (read together by the driver). Its `version` is
+    /// [`saved_version`](Self::saved_version) (0 if none).
+    pub fn export(&self, now: Instant, wall: SystemTime) -> Option<SavedTokens> {
+        let now = self.internal(now).max(self.last_now);
+        let token = self.access_token_internal(now)?;
+        let unix = |at: Instant| to_unix_ms(at, now, wall);
+        let refresh = self.refresh.as_ref();
+        Some(SavedTokens {
+            format: SAVED_FORMAT,
+            version: self.saved_version.unwrap_or(0),
+            workspace: self.config.workspace.clone(),
+            api_key_id: self.config.api_key_id.clone(),
+            access_token: token.secret.clone(),
+            access_expires_at_unix_ms: unix(token.expires_at),
+            access_usable_until_unix_ms: unix(token.usable_until),
+            access_refresh_at_unix_ms: unix(token.refresh_at),
+            refresh_token: refresh.map(|held| held.token.clone()),
+            refresh_usable_until_unix_ms: refresh.map_or(0, |held| unix(held.usable_until)),
+        })
+    }
+
+    /// Installs tokens from a store: the access token when it is still
+    /// usable at `wall`, and the refresh token when it is (even if the
+    /// access token is not). Refused (returns `false`, changing nothing)
+    /// when the format, workspace or API key id differ, when a request is
+    /// in flight (its answer brings newer tokens), after a terminal failure
+    /// or [`close`](Self::close), or when nothing in `saved` is usable.
+    ///
+    /// An installed access token gets a new generation and
+    /// [`Event::Restored`]; its deadlines count in wall time, so a token
+    /// saved 200 s into a 300 s life expires 100 s after the restore.
+    /// Records `saved.version` as [`saved_version`](Self::saved_version).
+    pub fn restore(&mut self, saved: SavedTokens, now: Instant, wall: SystemTime) -> bool {
+        let now = self.observe(now);
+        let acceptable = saved.format == SAVED_FORMAT
+            && saved.workspace == self.config.workspace
+            && saved.api_key_id == self.config.api_key_id
+            && !self.closed
+            && self.failure.is_none()
+            && self.in_flight.is_none()
+            && response::usable_token(saved.access_token.expose_secret());
+        if !acceptable {
+            return false;
+        }
+        let access_usable = saved.access_usable_at(wall);
+        let refresh_usable = saved.refresh_usable_at(wall)
+            && saved
+                .refresh_token
+                .as_ref()
+                .is_some_and(|token| response::usable_token(token.expose_secret()));
+        if !access_usable && !refresh_usable {
+            return false;
+        }
+        let instant = |unix: u64| from_unix_ms(unix, now, wall);
+        if let Some(token) = saved.refresh_token.filter(|_| refresh_usable) {
+            self.refresh = Some(HeldRefresh {
+                token,
+                usable_until: instant(saved.refresh_usable_until_unix_ms),
+            });
+            self.refresh_lost = None;
+        }
+        if access_usable {
+            let usable_until = instant(saved.access_usable_until_unix_ms);
+            let expires_at = instant(saved.access_expires_at_unix_ms).max(usable_until);
+            let refresh_at = instant(saved.access_refresh_at_unix_ms).min(usable_until);
+            self.last_generation += 1;
+            let generation = TokenGeneration(self.last_generation);
+            self.access_version += 1;
+            self.access = Some(AccessToken {
+                header: bearer_header(&saved.access_token),
+                secret: saved.access_token,
+                generation,
+                expires_at,
+                usable_until,
+                refresh_at,
+            });
+            self.retry_at = None;
+            self.last_error = None;
+            self.backoff.reset();
+            self.push_event(Event::Restored { generation });
+        }
+        self.saved_version = Some(saved.version);
+        self.saved_token_version = Some(self.access_version);
+        true
+    }
+
+    /// What [`poll_transmit`](Self::poll_transmit) would send at `now`,
+    /// without sending it: a driver sharing a token store checks the store
+    /// (and [`restore`](Self::restore)s a newer snapshot) right before a
+    /// refresh, so two processes do not both spend one refresh token.
+    pub fn due(&self, now: Instant) -> Option<Purpose> {
+        let now = self.internal(now).max(self.last_now);
+        if self.closed || self.failure.is_some() || !self.started || self.in_flight.is_some() {
+            return None;
+        }
+        if self.retry_at.is_some_and(|retry_at| retry_at > now) {
+            return None;
+        }
+        if self
+            .access
+            .as_ref()
+            .is_some_and(|token| now < token.refresh_at)
+        {
+            return None;
+        }
+        match &self.refresh {
+            Some(held) if now < held.usable_until => Some(Purpose::Refresh),
+            _ => Some(Purpose::Authenticate),
+        }
+    }
+
+    /// The token store's version this core last restored from or saved
+    /// (see [`mark_saved`](Self::mark_saved)): the version to expect when
+    /// saving next.
+    pub fn saved_version(&self) -> Option<u64> {
+        self.saved_version
+    }
+
+    /// The tokens held changed since they were last restored or saved.
+    pub fn unsaved(&self) -> bool {
+        self.access.is_some() && self.saved_token_version != Some(self.access_version)
+    }
+
+    /// The store saved the current tokens as `version`.
+    pub fn mark_saved(&mut self, version: u64) {
+        self.saved_version = Some(version);
+        self.saved_token_version = Some(self.access_version);
     }
 
     // ----- outputs ---------------------------------------------------------

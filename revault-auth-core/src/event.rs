@@ -61,6 +61,13 @@ pub enum Event {
         /// Why.
         cause: ExpiryCause,
     },
+    /// A saved access token was installed with
+    /// [`crate::AuthCore::restore`] (obtained by this process earlier, or by
+    /// another one sharing the token store).
+    Restored {
+        /// The generation it is served under in this core.
+        generation: TokenGeneration,
+    },
     /// A terminal failure: the core sends nothing more until the API key is
     /// replaced with [`crate::AuthCore::update_api_key`].
     Failed {

@@ -131,6 +131,7 @@ mod event;
 mod publish;
 mod request;
 mod response;
+mod saved;
 mod secret;
 mod timer;
 mod transport;
@@ -151,6 +152,7 @@ pub use crate::event::{Event, ExpiryCause, ReauthReason};
 pub use crate::publish::{PublishedToken, slept_between};
 pub use crate::request::{Purpose, RequestId, Transmit};
 pub use crate::response::{Grant, parse_grant};
+pub use crate::saved::{SAVED_FORMAT, SavedTokens};
 pub use crate::secret::{
     AccessToken, AccessTokenSecret, ApiKeySecret, RefreshToken, TokenGeneration,
 };

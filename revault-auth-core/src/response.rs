@@ -154,10 +154,13 @@ pub fn parse_grant(body: &[u8], policy: &Policy) -> Result<Grant, InvalidRespons
 }
 
 /// A token must fit in a header: visible ASCII only, no spaces.
+pub(crate) fn usable_token(value: &str) -> bool {
+    !value.is_empty() && value.len() <= MAX_TOKEN_LEN && value.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// A token must fit in a header: visible ASCII only, no spaces.
 fn token(value: Cow<'_, str>, field: &'static str) -> Result<String, InvalidResponse> {
-    let usable = !value.is_empty()
-        && value.len() <= MAX_TOKEN_LEN
-        && value.bytes().all(|b| b.is_ascii_graphic());
+    let usable = usable_token(&value);
     let owned = usable.then(|| value.as_ref().to_owned());
     if let Cow::Owned(mut unescaped) = value {
         zeroize::Zeroize::zeroize(&mut unescaped);

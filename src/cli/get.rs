@@ -3,6 +3,7 @@
 //! deadline.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
@@ -32,6 +33,11 @@ pub(crate) struct GetArgs {
     /// Give up after this many seconds of failed attempts
     #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = seconds)]
     deadline: Duration,
+
+    /// Keep the token in this file (mode 0600) and reuse it while it is
+    /// valid; an unreadable file is ignored with a warning and replaced
+    #[arg(long, value_name = "PATH")]
+    cache: Option<PathBuf>,
 }
 
 /// What one exchange came to.
@@ -57,7 +63,7 @@ pub(crate) async fn run(args: GetArgs) -> Result<(), Failure> {
         .map_err(token_failure)?
         .wait_timeout(args.deadline);
 
-    let result = fetch(&manager, &client, url, deadline, args.deadline).await;
+    let result = fetch(&manager, &client, url, args.cache, deadline, args.deadline).await;
     manager.shutdown().await;
     let body = result?;
     let mut stdout = std::io::stdout().lock();
@@ -77,6 +83,7 @@ async fn fetch(
     manager: &TokenManager,
     client: &reqwest::Client,
     url: reqwest::Url,
+    cache: Option<PathBuf>,
     deadline: Instant,
     budget: Duration,
 ) -> Result<Vec<u8>, Failure> {
@@ -92,13 +99,16 @@ async fn fetch(
     };
     let mut retried_401 = false;
     let mut first_wait = true;
+    let mut cache = cache;
     let mut backoff = FIRST_BACKOFF;
     loop {
         // The first wait is bounded by the manager's own (which reports the
         // last error); later ones by what is left of the deadline.
         let token = if first_wait {
             first_wait = false;
-            manager.token_owned().await.map_err(token_failure)?
+            // Through the cache, if any; a token obtained after a 401 is
+            // not saved (the next run re-validates the cached one).
+            super::cache::token(manager, cache.take()).await?
         } else {
             match tokio::time::timeout_at(deadline, manager.token_owned()).await {
                 Ok(token) => token.map_err(token_failure)?,

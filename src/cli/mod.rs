@@ -15,6 +15,7 @@ use std::process::ExitCode;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{ArgAction, Parser, Subcommand};
 
+mod cache;
 mod demo;
 mod events;
 mod get;

@@ -1,6 +1,7 @@
 //! `revault-auth token`: print a valid access token.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
@@ -17,6 +18,11 @@ pub(crate) struct TokenArgs {
     /// Give up after this many seconds without a valid token
     #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = seconds)]
     deadline: Duration,
+
+    /// Keep the token in this file (mode 0600) and reuse it while it is
+    /// valid; an unreadable file is ignored with a warning and replaced
+    #[arg(long, value_name = "PATH")]
+    cache: Option<PathBuf>,
 }
 
 /// Obtains a token and prints it, with a newline, on stdout: the only output
@@ -26,9 +32,9 @@ pub(crate) async fn run(args: TokenArgs) -> Result<(), Failure> {
     let manager = TokenManager::new(connection.config)
         .map_err(token_failure)?
         .wait_timeout(args.deadline);
-    let token = manager.token_owned().await;
+    let token = super::cache::token(&manager, args.cache).await;
     manager.shutdown().await;
-    let token = token.map_err(token_failure)?;
+    let token = token?;
     let mut stdout = std::io::stdout().lock();
     stdout
         .write_all(token.secret().expose_secret().as_bytes())

@@ -1,0 +1,150 @@
+//! [`SavedTokens`]: a snapshot of the core's tokens that can outlive the
+//! process, for token stores (see [`crate::AuthCore::export`] and
+//! [`crate::AuthCore::restore`]).
+//!
+//! `Instant`s mean nothing in another process, so every deadline is stored
+//! as wall-clock unix milliseconds, converted through one `(now, wall)` pair
+//! read by the driver. The core reads no clock here either.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::secret::{AccessTokenSecret, RefreshToken};
+
+/// The only snapshot format this version writes and reads.
+pub const SAVED_FORMAT: u32 = 1;
+
+/// The tokens of one core, as a token store keeps them.
+///
+/// `Debug` shows no secret (the secret types redact themselves). The two
+/// secrets are (de)serialized as plain strings through `expose_secret`: the
+/// secret types themselves do not implement serde, so a secret cannot end
+/// up in some other serialized structure by accident.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SavedTokens {
+    /// [`SAVED_FORMAT`]; [`crate::AuthCore::restore`] refuses any other.
+    pub format: u32,
+    /// The store's version of this snapshot (compare-and-swap counter);
+    /// stores set it when they save.
+    pub version: u64,
+    /// The workspace the tokens belong to.
+    pub workspace: String,
+    /// The API key id they were obtained with.
+    pub api_key_id: String,
+    /// The JWT.
+    #[serde(with = "access_secret")]
+    pub access_token: AccessTokenSecret,
+    /// When revault-api stops accepting the access token.
+    pub access_expires_at_unix_ms: u64,
+    /// When the core stops handing it out (safety floor included).
+    pub access_usable_until_unix_ms: u64,
+    /// When the core wants to replace it.
+    pub access_refresh_at_unix_ms: u64,
+    /// The unspent refresh token, if the core holds one.
+    #[serde(with = "refresh_secret", default)]
+    pub refresh_token: Option<RefreshToken>,
+    /// When the refresh token stops being worth sending.
+    pub refresh_usable_until_unix_ms: u64,
+}
+
+impl SavedTokens {
+    /// The access token may still be handed out at `wall`.
+    pub fn access_usable_at(&self, wall: SystemTime) -> bool {
+        unix_ms(wall) < self.access_usable_until_unix_ms
+    }
+
+    /// The refresh token may still be sent at `wall`.
+    pub fn refresh_usable_at(&self, wall: SystemTime) -> bool {
+        self.refresh_token.is_some() && unix_ms(wall) < self.refresh_usable_until_unix_ms
+    }
+}
+
+/// Milliseconds since the unix epoch (0 before it, saturating far after).
+pub(crate) fn unix_ms(wall: SystemTime) -> u64 {
+    wall.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |since| {
+            u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+        })
+}
+
+/// `at` on the wall clock, given that `now` reads `wall`.
+pub(crate) fn to_unix_ms(at: Instant, now: Instant, wall: SystemTime) -> u64 {
+    let base = unix_ms(wall);
+    match at.checked_duration_since(now) {
+        Some(ahead) => base.saturating_add(millis(ahead)),
+        None => base.saturating_sub(millis(now.saturating_duration_since(at))),
+    }
+}
+
+/// `unix_ms` on the monotonic clock, given that `now` reads `wall`. Times in
+/// the past map to `now` at the latest (never later), which is what a
+/// deadline that has passed needs.
+pub(crate) fn from_unix_ms(unix: u64, now: Instant, wall: SystemTime) -> Instant {
+    let base = unix_ms(wall);
+    if unix >= base {
+        now.checked_add(Duration::from_millis(unix - base))
+            .unwrap_or(now)
+    } else {
+        now.checked_sub(Duration::from_millis(base - unix))
+            .unwrap_or(now)
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+mod access_secret {
+    use super::{AccessTokenSecret, Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(
+        secret: &AccessTokenSecret,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(secret.expose_secret())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<AccessTokenSecret, D::Error> {
+        String::deserialize(deserializer).map(AccessTokenSecret::new)
+    }
+}
+
+mod refresh_secret {
+    use super::{Deserialize, Deserializer, RefreshToken, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(
+        secret: &Option<RefreshToken>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match secret {
+            Some(secret) => serializer.serialize_some(secret.expose_secret()),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<RefreshToken>, D::Error> {
+        Option::<String>::deserialize(deserializer).map(|secret| secret.map(RefreshToken::new))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[allow(clippy::disallowed_methods)] // a test's epoch
+    fn wall_conversions_round_trip() {
+        let now = Instant::now();
+        let wall = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let later = now + Duration::from_millis(1_500);
+        let unix = to_unix_ms(later, now, wall);
+        assert_eq!(unix, 1_800_000_001_500);
+        assert_eq!(from_unix_ms(unix, now, wall), later);
+        assert_eq!(to_unix_ms(now, now, wall), 1_800_000_000_000);
+    }
+}
