@@ -14,7 +14,9 @@ use crate::publish::slept_between;
 use crate::request::{self, Purpose, RequestId, Transmit};
 use crate::response::{self, Grant, RetryAfter, Verdict};
 use crate::saved::{SAVED_FORMAT, SavedTokens, from_unix_ms, to_unix_ms};
-use crate::secret::{AccessToken, ApiKeySecret, RefreshToken, TokenGeneration, bearer_header};
+use crate::secret::{
+    AccessToken, AccessTokenSecret, ApiKeySecret, RefreshToken, TokenGeneration, bearer_header,
+};
 use crate::timer::{Timer, TimerTable};
 
 /// Events kept for the application before the oldest are dropped: an
@@ -432,17 +434,8 @@ impl AuthCore {
             let usable_until = instant(saved.access_usable_until_unix_ms);
             let expires_at = instant(saved.access_expires_at_unix_ms).max(usable_until);
             let refresh_at = instant(saved.access_refresh_at_unix_ms).min(usable_until);
-            self.last_generation += 1;
-            let generation = TokenGeneration(self.last_generation);
-            self.access_version += 1;
-            self.access = Some(AccessToken {
-                header: bearer_header(&saved.access_token),
-                secret: saved.access_token,
-                generation,
-                expires_at,
-                usable_until,
-                refresh_at,
-            });
+            let generation =
+                self.install_access(saved.access_token, expires_at, usable_until, refresh_at);
             self.retry_at = None;
             self.last_error = None;
             self.backoff.reset();
@@ -706,18 +699,9 @@ impl AuthCore {
         let refresh_usable_until =
             earlier(refresh_expires_at, floor(grant.refresh_expires_in), anchor);
 
-        self.last_generation += 1;
-        let generation = TokenGeneration(self.last_generation);
+        let generation =
+            self.install_access(grant.access_token, expires_at, usable_until, refresh_at);
         let first = generation.0 == 1;
-        self.access_version += 1;
-        self.access = Some(AccessToken {
-            header: bearer_header(&grant.access_token),
-            secret: grant.access_token,
-            generation,
-            expires_at,
-            usable_until,
-            refresh_at,
-        });
         self.refresh = Some(HeldRefresh {
             token: grant.refresh_token,
             usable_until: refresh_usable_until,
@@ -773,6 +757,28 @@ impl AuthCore {
             delay,
             attempt: self.rejected_in_a_row - 1,
         });
+    }
+
+    /// Serves a new access token under the next generation.
+    fn install_access(
+        &mut self,
+        secret: AccessTokenSecret,
+        expires_at: Instant,
+        usable_until: Instant,
+        refresh_at: Instant,
+    ) -> TokenGeneration {
+        self.last_generation += 1;
+        let generation = TokenGeneration(self.last_generation);
+        self.access_version += 1;
+        self.access = Some(AccessToken {
+            header: bearer_header(&secret),
+            secret,
+            generation,
+            expires_at,
+            usable_until,
+            refresh_at,
+        });
+        generation
     }
 
     fn refresh_rejected(&mut self, error: AuthError) {
