@@ -48,6 +48,17 @@ async fn scenario() {
         matches!(first, Event::Authenticated { generation, .. } if generation.get() == 1),
         "{first:?}"
     );
+    let measured = events.recv().await;
+    assert!(
+        matches!(
+            measured,
+            Ok(Event::RequestFinished {
+                status: Some(200),
+                ..
+            })
+        ),
+        "{measured:?}"
+    );
     assert!(events.try_recv().is_err(), "nothing else happened");
     let shown = format!("{manager:?} {token:?} {first:?} {header:?}");
     assert!(!shown.contains(&jwt), "{shown}");

@@ -123,6 +123,8 @@
 //! | `revault_auth_retry_delay_seconds` | histogram | | the backoff before that retry |
 //! | `revault_auth_rate_limited_total` | counter | `status`: `420`, `429`, `503` | [`Event::RateLimited`] |
 //! | `revault_auth_rate_limit_delay_seconds` | histogram | | the wait the server asked for (capped) |
+//! | `revault_auth_request_duration_seconds` | histogram | `endpoint` (`token`, `refresh`), `outcome` (`ok`, `error_status`, `no_answer`) | token request latency |
+//! | `revault_auth_time_left_at_refresh_seconds` | histogram | | how long the served token still had when its replacement was requested |
 //! | `revault_auth_expired_total` | counter | `cause`: `lifetime`, `rejected`, `suspended` | [`Event::Expired`] |
 //! | `revault_auth_failures_total` | counter | `class`, `error` | [`Event::Failed`] (terminal) |
 //! | `revault_auth_events_lagged_total` | counter | | events a slow `metrics::record_events` lost |

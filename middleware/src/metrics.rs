@@ -13,7 +13,7 @@
 //! ```
 
 use metrics::{Unit, counter, describe_counter, describe_histogram, histogram};
-use revault_auth_core::{AuthError, ErrorClass, ExpiryCause, ReauthReason};
+use revault_auth_core::{AuthError, ErrorClass, ExpiryCause, Purpose, ReauthReason};
 use tokio::sync::broadcast::{self, error::RecvError};
 
 use crate::Event;
@@ -71,6 +71,14 @@ pub fn describe() {
         (
             "revault_auth_rate_limit_delay_seconds",
             "Wait the server asked for before the next token request (capped)",
+        ),
+        (
+            "revault_auth_request_duration_seconds",
+            "Token request latency, from sending to the answer or failure",
+        ),
+        (
+            "revault_auth_time_left_at_refresh_seconds",
+            "How long the served token still had when its replacement was requested",
         ),
     ];
     for (name, help) in histograms {
@@ -134,6 +142,27 @@ pub fn record(event: &Event) {
         Event::Failed { error } => {
             let (class, kind) = labels(error);
             counter!("revault_auth_failures_total", "class" => class, "error" => kind).increment(1);
+        }
+        Event::RequestFinished {
+            purpose,
+            status,
+            latency,
+            token_time_left,
+        } => {
+            let endpoint = match purpose {
+                Purpose::Authenticate => "token",
+                Purpose::Refresh => "refresh",
+            };
+            let outcome = match status {
+                Some(200) => "ok",
+                Some(_) => "error_status",
+                None => "no_answer",
+            };
+            histogram!("revault_auth_request_duration_seconds", "endpoint" => endpoint, "outcome" => outcome)
+                .record(latency.as_secs_f64());
+            if let Some(left) = token_time_left {
+                histogram!("revault_auth_time_left_at_refresh_seconds").record(left.as_secs_f64());
+            }
         }
         _ => {}
     }

@@ -200,6 +200,21 @@ async fn events_and_401s_become_the_documented_metrics() {
         lifetimes.iter().all(|s| (s - 2.0).abs() < 0.01),
         "{lifetimes:?}"
     );
+    let latencies: usize = seen
+        .keys()
+        .iter()
+        .filter(|key| key.starts_with("revault_auth_request_duration_seconds{"))
+        .map(|key| seen.samples(key).len())
+        .sum();
+    assert!(
+        latencies as u64 >= tokens,
+        "{latencies} latencies, {tokens} tokens"
+    );
+    let margins = seen.samples("revault_auth_time_left_at_refresh_seconds{}");
+    assert!(
+        !margins.is_empty() && margins.iter().all(|left| (0.0..=2.0).contains(left)),
+        "{margins:?}"
+    );
     let refresh_lifetimes = seen.samples("revault_auth_refresh_token_lifetime_seconds{}");
     assert!(refresh_lifetimes.iter().all(|s| (s - 60.0).abs() < 0.01));
     // One 500, plus a slow-down for each token rejected right after the

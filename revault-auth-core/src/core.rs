@@ -57,6 +57,8 @@ struct InFlight {
     spent: Option<RefreshToken>,
     /// Why this `/auth/token` is a re-authentication, if it is one.
     reauth: Option<ReauthReason>,
+    /// How long the served token had left when this request left.
+    token_time_left: Option<Duration>,
 }
 
 /// The sans-IO token manager. See the crate docs for the method kinds and
@@ -241,7 +243,9 @@ impl AuthCore {
             match timer {
                 Timer::RequestTimeout => {
                     if let Some(flight) = self.in_flight.take() {
+                        let finished = Self::finished(&flight, None, now);
                         self.after_failure(flight, AuthError::Timeout, now);
+                        self.push_event(finished);
                     }
                 }
                 Timer::Retry => self.retry_at = None,
@@ -268,7 +272,9 @@ impl AuthCore {
         };
         let verdict = response::classify(&response, &self.config.policy);
         response.body_mut().zeroize();
+        let finished = Self::finished(&flight, Some(response.status().as_u16()), now);
         self.apply(flight, verdict, now);
+        self.push_event(finished);
         true
     }
 
@@ -284,7 +290,9 @@ impl AuthCore {
         let Some(flight) = self.take_in_flight(id) else {
             return false;
         };
+        let finished = Self::finished(&flight, None, now);
         self.after_failure(flight, AuthError::Transport(kind), now);
+        self.push_event(finished);
         true
     }
 
@@ -532,6 +540,10 @@ impl AuthCore {
                 (request::authenticate(&self.config, id), None, reason)
             }
         };
+        let token_time_left = self
+            .access
+            .as_ref()
+            .map(|token| token.usable_until.saturating_duration_since(now));
         self.in_flight = Some(InFlight {
             id,
             purpose: transmit.purpose,
@@ -539,6 +551,7 @@ impl AuthCore {
             deadline: later(now, self.config.policy.request_timeout),
             spent,
             reauth,
+            token_time_left,
         });
         Some(transmit)
     }
@@ -651,6 +664,17 @@ impl AuthCore {
             (_, Verdict::Invalid(invalid)) => {
                 self.after_failure(flight, AuthError::InvalidResponse(invalid), now);
             }
+        }
+    }
+
+    /// The measurements of a finished exchange, reported after the events
+    /// that its outcome caused.
+    fn finished(flight: &InFlight, status: Option<u16>, now: Instant) -> Event {
+        Event::RequestFinished {
+            purpose: flight.purpose,
+            status,
+            latency: now.saturating_duration_since(flight.sent_at),
+            token_time_left: flight.token_time_left,
         }
     }
 

@@ -5,6 +5,8 @@ use std::time::Duration;
 use crate::error::AuthError;
 use crate::secret::TokenGeneration;
 
+use crate::request::Purpose;
+
 /// Something the application may want to observe or log.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -67,6 +69,19 @@ pub enum Event {
     Restored {
         /// The generation it is served under in this core.
         generation: TokenGeneration,
+    },
+    /// A request got its answer, failed in transport or timed out: for
+    /// latency metrics. Comes after the events its outcome caused.
+    RequestFinished {
+        /// Which endpoint.
+        purpose: Purpose,
+        /// The answer's status; `None` for a transport failure or timeout.
+        status: Option<u16>,
+        /// From sending to the answer (or the failure).
+        latency: Duration,
+        /// How long the served token had left when the request was sent
+        /// (`None` when none was served): the margin a refresh kept.
+        token_time_left: Option<Duration>,
     },
     /// A terminal failure: the core sends nothing more until the API key is
     /// replaced with [`crate::AuthCore::update_api_key`].

@@ -142,3 +142,38 @@ fn last_error_reports_the_latest_failure_until_a_token_arrives() {
     assert!(harness.token().is_some());
     assert_eq!(harness.core.last_error(), None);
 }
+
+#[test]
+fn request_finished_reports_latency_status_and_the_margin_a_refresh_kept() {
+    let mut harness = Harness::new(config(), epoch());
+    harness.latency = Duration::from_millis(40);
+    harness.push(Reply::Normal);
+    harness.push(Reply::Status(502));
+    harness.start();
+    harness.advance(Duration::from_secs(250));
+    let finished: Vec<_> = harness
+        .event_list()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::RequestFinished {
+                purpose,
+                status,
+                latency,
+                token_time_left,
+            } => Some((purpose, status, latency, token_time_left)),
+            _ => None,
+        })
+        .collect();
+    assert!(finished.len() >= 3, "{finished:?}");
+    let (purpose, status, latency, left) = finished[0];
+    assert_eq!(purpose, revault_auth_core::Purpose::Authenticate);
+    assert_eq!((status, latency, left), (Some(200), secs(0.04), None));
+    let (purpose, status, _, left) = finished[1];
+    assert_eq!(purpose, revault_auth_core::Purpose::Refresh);
+    assert_eq!(status, Some(502));
+    let left = left.expect("a token was served");
+    assert!(
+        left >= secs(49.9) && left <= secs(65.1),
+        "refresh kept {left:?}"
+    );
+}

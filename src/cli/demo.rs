@@ -560,6 +560,8 @@ impl Demo {
         let result = loop {
             tokio::select! {
                 received = self.receiver.recv() => match received {
+                    // Latency measurements: not a stage of the timeline.
+                    Ok(Event::RequestFinished { .. }) => {}
                     Ok(event) => {
                         self.flush_log();
                         self.show(&event);
