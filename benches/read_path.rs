@@ -12,6 +12,7 @@
 
 use std::cell::RefCell;
 use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Barrier, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -153,7 +154,13 @@ fn main() {
             .clone();
         cached.map_or(0, |t| t.generation().get())
     };
-    let readers: [(&str, Read<'_>); 4] = [
+    // The floor: one relaxed load of a shared atomic, to tell what two
+    // threads cost on this machine (hyperthreads, harness) from what a read
+    // path adds.
+    let floor = AtomicU64::new(1);
+    let floor_read = || floor.load(Ordering::Relaxed);
+    let readers: [(&str, Read<'_>); 5] = [
+        ("atomic_load_floor", &floor_read),
         ("try_token", &try_token),
         ("reader", &reader),
         ("mutex_arc", &mutex_read),
