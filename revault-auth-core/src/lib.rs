@@ -132,7 +132,10 @@ mod publish;
 mod request;
 mod response;
 mod saved;
+mod scrub;
 mod secret;
+mod state;
+mod timebase;
 mod timer;
 mod transport;
 
@@ -153,6 +156,7 @@ pub use crate::publish::{PublishedToken, slept_between};
 pub use crate::request::{Purpose, RequestId, Transmit};
 pub use crate::response::{Grant, parse_grant};
 pub use crate::saved::{SAVED_FORMAT, SavedTokens};
+pub use crate::scrub::{MAX_SERVER_TEXT_CHARS, scrub_server_text};
 pub use crate::secret::{
     AccessToken, AccessTokenSecret, ApiKeySecret, RefreshToken, TokenGeneration,
 };
