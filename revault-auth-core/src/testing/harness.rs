@@ -32,8 +32,8 @@ struct Outstanding {
     purpose: Purpose,
     /// The server's wall time when it left.
     sent: SystemTime,
-    /// The API key id it carried (`None` for a refresh).
-    key_id: Option<String>,
+    /// The API key (id, secret) it carried (`None` for a refresh).
+    key: Option<(String, String)>,
 }
 
 /// An answer on its way back.
@@ -80,8 +80,8 @@ pub struct Harness {
     refusals: Vec<u16>,
     /// The next request may not leave before this wall time, for this reason.
     not_before: Option<(SystemTime, String)>,
-    /// The API key id the core was last given.
-    key_id: String,
+    /// The API key (id, secret) the core was last given.
+    key: (String, String),
 }
 
 impl Harness {
@@ -95,7 +95,10 @@ impl Harness {
 
     /// A harness with a server you configured.
     pub fn with_server(config: Config, server: ScriptedServer, epoch: Instant) -> Self {
-        let key_id = config.api_key_id.clone();
+        let key = (
+            config.api_key_id.clone(),
+            config.api_key_secret.expose_secret().to_owned(),
+        );
         Self {
             core: AuthCore::new(config, epoch),
             server,
@@ -114,7 +117,7 @@ impl Harness {
             outstanding: Vec::new(),
             refusals: Vec::new(),
             not_before: None,
-            key_id,
+            key,
         }
     }
 
@@ -160,7 +163,7 @@ impl Harness {
             .update_api_key(id, ApiKeySecret::new(secret), now)
             .is_ok()
         {
-            self.key_id = id.to_owned();
+            self.key = (id.to_owned(), secret.to_owned());
             // A new attempt is due at once after a refusal.
             self.not_before = self
                 .not_before
@@ -198,8 +201,8 @@ impl Harness {
                 self.check_send(transmit.purpose);
                 self.sent.push((self.elapsed(), transmit.purpose));
                 let id = transmit.id;
-                let (answer, key_id) = match transmit.request() {
-                    Some(request) => (self.server.answer(request, wall), key_id_of(request)),
+                let (answer, key) = match transmit.request() {
+                    Some(request) => (self.server.answer(request, wall), key_of(request)),
                     None => (Answer::Silence, None),
                 };
                 if matches!(answer, Answer::Silence) {
@@ -212,7 +215,7 @@ impl Harness {
                     id,
                     purpose: transmit.purpose,
                     sent: wall,
-                    key_id,
+                    key,
                 });
                 if !matches!(answer, Answer::Silence) {
                     let arrives = now + self.latency;
@@ -327,7 +330,7 @@ impl Harness {
     ) -> Option<u16> {
         let status = response.status().as_u16();
         let sent = sent?;
-        let current_key = sent.key_id.as_deref() == Some(self.key_id.as_str());
+        let current_key = sent.key.as_ref() == Some(&self.key);
         let login = sent.purpose == Purpose::Authenticate;
         match status {
             404 => Some(404),
@@ -485,10 +488,11 @@ impl Harness {
     }
 }
 
-/// The `apiKeyId` an `/auth/token` request carried.
-fn key_id_of(request: &http::Request<Vec<u8>>) -> Option<String> {
+/// The API key (id, secret) an `/auth/token` request carried.
+fn key_of(request: &http::Request<Vec<u8>>) -> Option<(String, String)> {
     let body: serde_json::Value = serde_json::from_slice(request.body()).ok()?;
-    body.get("apiKeyId")?.as_str().map(str::to_owned)
+    let field = |name: &str| body.get(name)?.as_str().map(str::to_owned);
+    Some((field("apiKeyId")?, field("apiKeySecret")?))
 }
 
 /// The spec's error body: an object with a string `message` and `code`.
