@@ -32,8 +32,8 @@ struct Outstanding {
     purpose: Purpose,
     /// The server's wall time when it left.
     sent: SystemTime,
-    /// The API key (id, secret) it carried (`None` for a refresh).
-    key: Option<(String, String)>,
+    /// The API key it carried (`None` for a refresh).
+    key: Option<ApiKey>,
 }
 
 /// An answer on its way back.
@@ -80,8 +80,8 @@ pub struct Harness {
     refusals: Vec<u16>,
     /// The next request may not leave before this wall time, for this reason.
     not_before: Option<(SystemTime, String)>,
-    /// The API key (id, secret) the core was last given.
-    key: (String, String),
+    /// The API key the core was last given.
+    key: ApiKey,
 }
 
 impl Harness {
@@ -95,10 +95,7 @@ impl Harness {
 
     /// A harness with a server you configured.
     pub fn with_server(config: Config, server: ScriptedServer, epoch: Instant) -> Self {
-        let key = (
-            config.api_key_id.clone(),
-            config.api_key_secret.expose_secret().to_owned(),
-        );
+        let key = ApiKey(config.api_key_id.clone(), config.api_key_secret.clone());
         Self {
             core: AuthCore::new(config, epoch),
             server,
@@ -163,7 +160,7 @@ impl Harness {
             .update_api_key(id, ApiKeySecret::new(secret), now)
             .is_ok()
         {
-            self.key = (id.to_owned(), secret.to_owned());
+            self.key = ApiKey(id.to_owned(), ApiKeySecret::new(secret));
             // A new attempt is due at once after a refusal.
             self.not_before = self
                 .not_before
@@ -488,11 +485,24 @@ impl Harness {
     }
 }
 
-/// The API key (id, secret) an `/auth/token` request carried.
-fn key_of(request: &http::Request<Vec<u8>>) -> Option<(String, String)> {
+/// An API key as the oracle keeps it: `Debug` never shows the secret.
+#[derive(Debug)]
+struct ApiKey(String, ApiKeySecret);
+
+impl PartialEq for ApiKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0 && self.1.expose_secret() == other.1.expose_secret()
+    }
+}
+
+/// The API key an `/auth/token` request carried.
+fn key_of(request: &http::Request<Vec<u8>>) -> Option<ApiKey> {
     let body: serde_json::Value = serde_json::from_slice(request.body()).ok()?;
     let field = |name: &str| body.get(name)?.as_str().map(str::to_owned);
-    Some((field("apiKeyId")?, field("apiKeySecret")?))
+    Some(ApiKey(
+        field("apiKeyId")?,
+        ApiKeySecret::new(field("apiKeySecret")?),
+    ))
 }
 
 /// The spec's error body: an object with a string `message` and `code`.
