@@ -377,6 +377,7 @@ impl AuthCore {
         self.access = None;
         self.access_version += 1;
         self.refresh = RefreshState::Fresh;
+        self.spent = SpentTokens::default();
     }
 
     // ----- persistence -----------------------------------------------------
