@@ -709,10 +709,8 @@ impl AuthCore {
     /// ours survives into an error, whole or cut.
     fn scrub(&self, server: Option<RawMessage>, flight: &InFlight) -> Option<ServerMessage> {
         let mut raw = server?;
-        let held = match &self.refresh {
-            RefreshState::Held(held) => Some(held.token.expose_secret()),
-            _ => None,
-        };
+        // No refresh token is held while a request is in flight: a refresh
+        // carries its own (`spent`).
         let secrets: Vec<&str> = [
             Some(self.config.api_key_secret.expose_secret()),
             flight
@@ -720,7 +718,6 @@ impl AuthCore {
                 .as_ref()
                 .map(|(_, secret)| secret.expose_secret()),
             flight.spent.as_ref().map(|token| token.expose_secret()),
-            held,
             self.access
                 .as_ref()
                 .map(|token| token.secret.expose_secret()),

@@ -15,6 +15,7 @@ fn phase_follows_the_session() {
     let mut harness = Harness::new(config(), epoch());
     harness.latency = secs(1.0);
     assert_eq!(harness.core.phase(), Phase::Idle);
+    assert!(format!("{:?}", harness.core).contains("phase: Idle"));
     harness.push(Reply::Status(502));
     harness.start();
     assert_eq!(harness.core.phase(), Phase::Authenticating);

@@ -49,3 +49,22 @@ fn an_older_snapshot_is_refused() {
     assert_eq!(token.generation(), held);
     assert_eq!(token.secret().expose_secret(), held_secret);
 }
+
+#[test]
+fn a_newer_snapshot_of_the_same_version_is_taken() {
+    let mut harness = ready_harness();
+    harness.core.mark_saved(7);
+    let mut newer = harness
+        .core
+        .export(harness.now(), harness.wall())
+        .expect("export");
+    assert_eq!(newer.version, 7);
+    // Another process's token, with a later expiry, same store version.
+    newer.access_token = revault_auth_core::AccessTokenSecret::new("tok-access-other");
+    newer.access_expires_at_unix_ms += 1;
+    assert!(harness.core.restore(newer, harness.now(), harness.wall()));
+    assert_eq!(
+        harness.token().expect("restored").secret().expose_secret(),
+        "tok-access-other"
+    );
+}
