@@ -270,8 +270,8 @@ mod tests {
     #[test]
     fn accepts_fractional_lifetimes() {
         let grant = parse_grant(&body("299.5", "1800"), &policy()).expect("valid");
-        assert_eq!(grant.expires_in, Duration::from_millis(299_500));
-        assert_eq!(grant.refresh_expires_in, Duration::from_secs(1800));
+        assert_eq!(grant.expires_in(), Duration::from_millis(299_500));
+        assert_eq!(grant.refresh_expires_in(), Duration::from_secs(1800));
         assert_eq!(grant.access_token.expose_secret(), "a.b.c");
     }
 
@@ -316,6 +316,27 @@ mod tests {
             parse_grant(&[0xff, 0xfe, 0x00], &policy()).map(|_| ()),
             Err(InvalidResponse::NotJson)
         );
+    }
+
+    #[test]
+    fn tokens_up_to_16_kib_are_accepted() {
+        let with_token = |len: usize| {
+            format!(
+                r#"{{"accessToken":"{}","expiresInSeconds":3,"refreshToken":"r","refreshExpiresInSeconds":9}}"#,
+                "a".repeat(len)
+            )
+        };
+        assert!(parse_grant(with_token(16 * 1024).as_bytes(), &policy()).is_ok());
+        assert_eq!(
+            parse_grant(with_token(16 * 1024 + 1).as_bytes(), &policy()).map(|_| ()),
+            Err(InvalidResponse::BadToken("accessToken"))
+        );
+    }
+
+    #[test]
+    fn lifetimes_at_the_bounds_are_accepted() {
+        let max = policy().max_lifetime.as_secs().to_string();
+        assert!(parse_grant(&body("1", &max), &policy()).is_ok());
     }
 
     #[test]

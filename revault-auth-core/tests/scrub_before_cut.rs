@@ -93,6 +93,11 @@ fn the_public_helper_scrubs_then_cuts() {
     );
     assert_eq!(short, "key [redacted], bearer  [redacted]; [redacted] end");
     assert_eq!(scrub_server_text("Bearer", &[]), "Bearer");
+    assert_eq!(scrub_server_text("bearers of news", &[]), "bearers of news");
+    assert_eq!(
+        scrub_server_text("x Bearer\tab", &[]),
+        "x Bearer [redacted]"
+    );
     assert_eq!(scrub_server_text("keyJWT heyJ", &[]), "keyJWT heyJ");
     assert_eq!(MAX_SERVER_TEXT_CHARS, 300);
 }
