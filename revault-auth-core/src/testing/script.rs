@@ -31,7 +31,8 @@ pub enum Step {
         /// Seconds.
         seconds: u16,
     },
-    /// The monotonic clock steps backwards.
+    /// The driver hands the core a stale reading this much older than the
+    /// true instant (the true clock and the server's do not move).
     StepBack {
         /// Seconds.
         seconds: u16,
