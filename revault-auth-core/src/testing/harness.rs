@@ -22,6 +22,9 @@ use crate::response::parse_grant;
 use crate::secret::{AccessToken, ApiKeySecret};
 use crate::testing::server::{Answer, Reply, ScriptedServer};
 
+/// Rounds of one pump after which the core is in a busy loop.
+const MAX_ROUNDS: u32 = 1000;
+
 /// Stalls after which [`Harness::advance`] stops acting on deadlines.
 const MAX_STALLS: u64 = 1000;
 
@@ -62,6 +65,9 @@ pub struct Harness {
     pub sent: Vec<(Duration, Purpose)>,
     /// Times a deadline came due and the core did nothing with it (must stay 0).
     pub stalls: u64,
+    /// Pumps cut short because the core kept producing work at one
+    /// instant (a busy loop; must stay 0).
+    pub busy_loops: u64,
     /// Requests sent while the harness still had one outstanding, not
     /// answered and within the request timeout (must stay 0).
     pub overlapping_requests: u64,
@@ -106,6 +112,7 @@ impl Harness {
             events: Vec::new(),
             sent: Vec::new(),
             stalls: 0,
+            busy_loops: 0,
             overlapping_requests: 0,
             expired_served: 0,
             unfounded_failures: 0,
@@ -182,7 +189,11 @@ impl Harness {
     /// [`pump`](Self::pump), with `driver_now` as the instant the driver
     /// hands the core (older than the true one for a stale reading).
     fn pump_at(&mut self, driver_now: Instant) {
-        loop {
+        for round in 0.. {
+            if round == MAX_ROUNDS {
+                self.busy_loops += 1;
+                break;
+            }
             let mut progress = false;
             let now = self.now;
             let wall = self.wall();
@@ -196,7 +207,13 @@ impl Harness {
                 progress = true;
             }
             self.core.handle_timeout(driver_now);
+            let mut sends = 0;
             while let Some(transmit) = self.core.poll_transmit(driver_now) {
+                sends += 1;
+                if sends > MAX_ROUNDS {
+                    self.busy_loops += 1;
+                    return;
+                }
                 progress = true;
                 self.check_send(transmit.purpose);
                 self.sent.push((self.elapsed(), transmit.purpose));

@@ -251,6 +251,9 @@ pub fn check_invariants(harness: &Harness) -> Result<(), String> {
             harness.stalls
         ));
     }
+    if harness.busy_loops > 0 {
+        return Err("the core kept producing work at one instant".into());
+    }
     if harness.unfounded_failures > 0 {
         return Err("failed without a refusal from the server".into());
     }
