@@ -49,6 +49,21 @@ fn fractions_stay_inside_zero_and_one() {
 }
 
 #[test]
+fn a_fraction_of_one_is_refused_as_out_of_range() {
+    let error = |change: fn(&mut Policy)| builder().tune(change).build().err();
+    assert_eq!(
+        error(|p| p.refresh_at = 1.0),
+        Some(ConfigError::InvalidPolicy("refresh_at must be in (0, 1)"))
+    );
+    assert_eq!(
+        error(|p| p.safety_floor_fraction = 1.0),
+        Some(ConfigError::InvalidPolicy(
+            "safety_floor_fraction must be in (0, 1)"
+        ))
+    );
+}
+
+#[test]
 fn durations_stay_inside_their_bounds() {
     assert!(!accepted(|p| p.request_timeout = Duration::ZERO));
     assert!(accepted(|p| p.request_timeout = NS));
