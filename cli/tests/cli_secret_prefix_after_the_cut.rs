@@ -27,7 +27,6 @@ fn prefix() -> &'static str {
 }
 
 #[test]
-#[ignore = "needs core scrub (issue 9.6), lead un-ignores at merge"]
 fn token_prints_no_prefix_of_the_secret_after_292_characters_of_padding() {
     let server = MockServer::start_background(mock_config(
         Duration::from_secs(60),
@@ -43,7 +42,6 @@ fn token_prints_no_prefix_of_the_secret_after_292_characters_of_padding() {
 }
 
 #[test]
-#[ignore = "needs core scrub (issue 9.6), lead un-ignores at merge"]
 fn watch_prints_no_prefix_of_the_secret_after_292_characters_of_padding() {
     let server = MockServer::start_background(mock_config(
         Duration::from_secs(60),

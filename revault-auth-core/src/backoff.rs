@@ -60,6 +60,13 @@ impl Backoff {
     }
 }
 
+/// The `n`-th wait (from 1) of a schedule that starts at `base` and doubles
+/// up to `cap`, without jitter: the slow schedule after a refusal.
+pub(crate) fn doubling(base: Duration, cap: Duration, n: u32) -> Duration {
+    let doublings = n.saturating_sub(1).min(31);
+    base.checked_mul(1u32 << doublings).unwrap_or(cap).min(cap)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,6 +86,18 @@ mod tests {
         assert_eq!(backoff.failures(), 40);
         backoff.reset();
         assert_eq!(backoff.next_delay(), base);
+    }
+
+    #[test]
+    fn doubling_starts_at_base_and_stops_at_cap() {
+        let (base, cap) = (Duration::from_secs(300), Duration::from_secs(3600));
+        let waits: Vec<u64> = (0..=6).map(|n| doubling(base, cap, n).as_secs()).collect();
+        assert_eq!(waits, [300, 300, 600, 1200, 2400, 3600, 3600]);
+        assert_eq!(doubling(base, cap, u32::MAX), cap);
+        assert_eq!(
+            doubling(Duration::from_secs(1), Duration::MAX, 40),
+            Duration::from_secs(1 << 31)
+        );
     }
 
     #[test]

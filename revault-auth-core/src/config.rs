@@ -42,8 +42,15 @@ pub struct Policy {
     pub backoff_base: Duration,
     /// Longest backoff delay.
     pub backoff_cap: Duration,
-    /// Longest wait a `Retry-After` can impose.
+    /// Longest wait a `Retry-After` can impose. At least `backoff_base`, so
+    /// a server answering 429 to everything gets at most one request per
+    /// `backoff_base`.
     pub retry_after_cap: Duration,
+    /// After a refusal (credentials rejected, a spec-shaped 400, a 404),
+    /// callers fail at once and the core tries again after this long...
+    pub refused_retry_base: Duration,
+    /// ...doubling after each refusal in a row, up to this.
+    pub refused_retry_cap: Duration,
     /// Largest response body accepted.
     pub max_body: usize,
     /// Shortest lifetime accepted in a token response.
@@ -68,6 +75,8 @@ impl Default for Policy {
             backoff_base: Duration::from_millis(250),
             backoff_cap: Duration::from_secs(30),
             retry_after_cap: Duration::from_secs(300),
+            refused_retry_base: Duration::from_secs(5 * 60),
+            refused_retry_cap: Duration::from_secs(3600),
             max_body: DEFAULT_MAX_BODY,
             min_lifetime: Duration::from_secs(1),
             max_lifetime: Duration::from_secs(7 * 24 * 3600),
@@ -115,8 +124,17 @@ impl Policy {
             "backoff_cap must be at most 24 h",
         )?;
         check(
-            self.retry_after_cap <= Duration::from_secs(24 * 3600),
-            "retry_after_cap must be at most 24 h",
+            self.retry_after_cap >= self.backoff_base
+                && self.retry_after_cap <= Duration::from_secs(24 * 3600),
+            "retry_after_cap must be in [backoff_base, 24 h]",
+        )?;
+        check(
+            !self.refused_retry_base.is_zero() && self.refused_retry_base <= self.refused_retry_cap,
+            "refused_retry_base must be positive and at most refused_retry_cap",
+        )?;
+        check(
+            self.refused_retry_cap <= Duration::from_secs(24 * 3600),
+            "refused_retry_cap must be at most 24 h",
         )?;
         check(self.max_body >= 1024, "max_body must be at least 1 KiB")?;
         check(

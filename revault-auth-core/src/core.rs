@@ -6,17 +6,17 @@ use std::time::{Duration, Instant, SystemTime};
 use http::Response;
 use zeroize::Zeroize;
 
-use crate::backoff::Backoff;
+use crate::backoff::{Backoff, doubling};
 use crate::config::Config;
 use crate::error::{AuthError, ConfigError, ServerMessage, TransportErrorKind};
 use crate::event::{Event, ExpiryCause, ReauthReason};
-use crate::publish::slept_between;
 use crate::request::{self, Purpose, RequestId, Transmit};
-use crate::response::{self, Grant, RetryAfter, Verdict};
+use crate::response::{self, Grant, RawMessage, RetryAfter, Verdict};
 use crate::saved::{SAVED_FORMAT, SavedTokens, from_unix_ms, to_unix_ms};
-use crate::secret::{
-    AccessToken, AccessTokenSecret, ApiKeySecret, RefreshToken, TokenGeneration, bearer_header,
-};
+use crate::scrub::scrub_server_text;
+use crate::secret::{AccessToken, AccessTokenSecret, ApiKeySecret, TokenGeneration, bearer_header};
+use crate::state::{HeldRefresh, InFlight, Link, RefreshState, Refusal, SpentTokens};
+use crate::timebase::TimeBase;
 use crate::timer::{Timer, TimerTable};
 
 /// Events kept for the application before the oldest are dropped: an
@@ -36,62 +36,39 @@ pub enum Phase {
     Ready,
     /// No token, waiting out a backoff or `Retry-After`.
     Waiting,
-    /// A terminal error; see [`AuthCore::failure`].
+    /// The server refused the core (see [`AuthCore::failure`]): callers get
+    /// that error at once, while the core retries on its slow schedule
+    /// ([`AuthCore::poll_timeout`] says when) and at once after
+    /// [`AuthCore::update_api_key`]. Not final: a token ends it.
     Failed,
     /// [`AuthCore::close`] was called.
     Closed,
-}
-
-struct HeldRefresh {
-    token: RefreshToken,
-    usable_until: Instant,
-}
-
-struct InFlight {
-    id: RequestId,
-    purpose: Purpose,
-    sent_at: Instant,
-    deadline: Instant,
-    /// The refresh token this request spent; kept only to scrub it from
-    /// whatever the server answers, never sent again.
-    spent: Option<RefreshToken>,
-    /// Why this `/auth/token` is a re-authentication, if it is one.
-    reauth: Option<ReauthReason>,
-    /// How long the served token had left when this request left.
-    token_time_left: Option<Duration>,
 }
 
 /// The sans-IO token manager. See the crate docs for the method kinds and
 /// the order in which to drain them.
 pub struct AuthCore {
     config: Config,
-    started: bool,
-    closed: bool,
-    failure: Option<AuthError>,
-    last_error: Option<AuthError>,
+    time: TimeBase,
+    link: Link,
+    refresh: RefreshState,
     access: Option<AccessToken>,
     /// Bumped whenever `access` changes, deadlines included.
     access_version: u64,
-    refresh: Option<HeldRefresh>,
-    refresh_lost: Option<ReauthReason>,
-    in_flight: Option<InFlight>,
-    retry_at: Option<Instant>,
+    refusal: Option<Refusal>,
+    last_error: Option<AuthError>,
     backoff: Backoff,
     /// Tokens revault-api rejected before they reached their refresh point,
     /// back to back.
     rejected_in_a_row: u32,
+    /// Bumped when [`AuthCore::update_api_key`] changes the key; every
+    /// request carries the generation it used.
+    key_generation: u64,
+    spent: SpentTokens,
     events: VecDeque<Event>,
     dropped_events: u64,
     next_request: u64,
     last_generation: u64,
-    /// The core's own time: never moves backwards, and keeps advancing
-    /// after the driver's clock steps back (see [`AuthCore::observe`]).
-    last_now: Instant,
-    /// The last `now` the driver passed, as it passed it.
-    last_raw_now: Instant,
-    /// Total distance the driver's clock has stepped back.
-    stepped_back: Duration,
-    wall_anchor: Option<(Instant, SystemTime)>,
     /// The token store's version of the tokens held (see
     /// [`AuthCore::saved_version`]).
     saved_version: Option<u64>,
@@ -105,12 +82,9 @@ impl std::fmt::Debug for AuthCore {
             .field("phase", &self.phase())
             .field("generation", &self.last_generation)
             .field("access", &self.access)
-            .field(
-                "in_flight",
-                &self.in_flight.as_ref().map(|f| (f.id, f.purpose)),
-            )
-            .field("retry_at", &self.retry_at)
-            .field("failure", &self.failure)
+            .field("in_flight", &self.in_flight())
+            .field("retry_at", &self.retry_at())
+            .field("failure", &self.failure())
             .finish_non_exhaustive()
     }
 }
@@ -130,28 +104,28 @@ impl AuthCore {
     pub fn new(config: Config, now: Instant) -> Self {
         let policy = &config.policy;
         let backoff = Backoff::new(policy.backoff_base, policy.backoff_cap, policy.seed);
+        let link = if config.eager {
+            Link::Ready
+        } else {
+            Link::Dormant
+        };
         Self {
-            started: config.eager,
             config,
-            closed: false,
-            failure: None,
-            last_error: None,
+            time: TimeBase::new(now),
+            link,
+            refresh: RefreshState::Fresh,
             access: None,
             access_version: 0,
-            refresh: None,
-            refresh_lost: None,
-            in_flight: None,
-            retry_at: None,
+            refusal: None,
+            last_error: None,
             backoff,
             rejected_in_a_row: 0,
+            key_generation: 0,
+            spent: SpentTokens::default(),
             events: VecDeque::new(),
             dropped_events: 0,
             next_request: 1,
             last_generation: 0,
-            last_now: now,
-            last_raw_now: now,
-            stepped_back: Duration::ZERO,
-            wall_anchor: None,
             saved_version: None,
             saved_token_version: None,
         }
@@ -162,15 +136,13 @@ impl AuthCore {
     /// The token to use now, if one is valid. `None` inside the safety floor
     /// before expiry, after a rejection, while none has been obtained, and
     /// after [`close`](Self::close). A `now` older than one the core has seen
-    /// is treated as the newer one, so a clock stepping back cannot revive a
-    /// token.
+    /// is a stale reading and counts as the newest one, so it cannot revive
+    /// a token.
     pub fn access_token(&self, now: Instant) -> Option<&AccessToken> {
-        let now = self.internal(now).max(self.last_now);
-        self.access_token_internal(now)
+        self.access_token_at(self.time.at(now))
     }
 
-    /// The token usable at `now` in the core's time.
-    fn access_token_internal(&self, now: Instant) -> Option<&AccessToken> {
+    fn access_token_at(&self, now: Instant) -> Option<&AccessToken> {
         self.access
             .as_ref()
             .filter(|token| now < token.usable_until)
@@ -185,31 +157,42 @@ impl AuthCore {
 
     /// Where the core stands.
     pub fn phase(&self) -> Phase {
-        if self.closed {
-            return Phase::Closed;
-        }
-        if self.failure.is_some() {
-            return Phase::Failed;
-        }
-        match (&self.in_flight, &self.access, self.retry_at) {
-            (Some(flight), _, _) if flight.purpose == Purpose::Refresh => Phase::Refreshing,
-            (Some(_), _, _) => Phase::Authenticating,
-            (None, Some(_), _) => Phase::Ready,
-            (None, None, Some(_)) => Phase::Waiting,
-            (None, None, None) if self.started => Phase::Authenticating,
-            (None, None, None) => Phase::Idle,
+        match (&self.link, &self.refusal, &self.access) {
+            (Link::Closed, _, _) => Phase::Closed,
+            (_, Some(_), _) => Phase::Failed,
+            (Link::Sending(flight), _, _) if flight.purpose == Purpose::Refresh => {
+                Phase::Refreshing
+            }
+            (Link::Sending(_), _, _) => Phase::Authenticating,
+            (_, _, Some(_)) => Phase::Ready,
+            (Link::Waiting { .. }, _, None) => Phase::Waiting,
+            (Link::Ready, _, None) => Phase::Authenticating,
+            (Link::Dormant, _, None) => Phase::Idle,
         }
     }
 
-    /// The terminal error, if the core gave up.
+    /// The refusal callers get at once instead of waiting: credentials
+    /// rejected, an invalid request, a 404. `None` otherwise. Not final:
+    /// the core retries on its slow schedule (see
+    /// [`retry_at`](Self::retry_at)) and at once after
+    /// [`update_api_key`](Self::update_api_key); a token clears it.
     pub fn failure(&self) -> Option<&AuthError> {
-        self.failure.as_ref()
+        self.refusal.as_ref().map(|refusal| &refusal.error)
     }
 
     /// The most recent failure since the last token arrived, transient or
     /// not: what a caller that gave up waiting wants to report.
     pub fn last_error(&self) -> Option<&AuthError> {
         self.last_error.as_ref()
+    }
+
+    /// When the next request may go, while the core waits out a backoff, a
+    /// `Retry-After` or the slow schedule after a refusal.
+    pub fn retry_at(&self) -> Option<Instant> {
+        match self.link {
+            Link::Waiting { until } => Some(until),
+            _ => None,
+        }
     }
 
     /// The configuration.
@@ -219,7 +202,10 @@ impl AuthCore {
 
     /// The request in flight, if any (there is never more than one).
     pub fn in_flight(&self) -> Option<(RequestId, Purpose)> {
-        self.in_flight.as_ref().map(|f| (f.id, f.purpose))
+        match &self.link {
+            Link::Sending(flight) => Some((flight.id, flight.purpose)),
+            _ => None,
+        }
     }
 
     /// Consecutive failed attempts since the last success.
@@ -237,18 +223,18 @@ impl AuthCore {
     /// Time has passed. Safe to call at any time; calls with nothing due are
     /// no-ops.
     pub fn handle_timeout(&mut self, now: Instant) {
-        let now = self.observe(now);
+        let now = self.time.observe(now);
         let table = self.timers();
         for timer in table.due(now) {
             match timer {
                 Timer::RequestTimeout => {
-                    if let Some(flight) = self.in_flight.take() {
+                    if let Link::Sending(flight) = std::mem::replace(&mut self.link, Link::Ready) {
                         let finished = Self::finished(&flight, None, now);
-                        self.after_failure(flight, AuthError::Timeout, now);
+                        self.after_failure(AuthError::Timeout, now);
                         self.push_event(finished);
                     }
                 }
-                Timer::Retry => self.retry_at = None,
+                Timer::Retry => self.link = Link::Ready,
                 // `poll_transmit` sends the refresh.
                 Timer::Refresh => {}
                 Timer::Expiry => self.expire(ExpiryCause::Lifetime),
@@ -265,7 +251,7 @@ impl AuthCore {
         mut response: Response<Vec<u8>>,
         now: Instant,
     ) -> bool {
-        let now = self.observe(now);
+        let now = self.time.observe(now);
         let Some(flight) = self.take_in_flight(id) else {
             response.body_mut().zeroize();
             return false;
@@ -286,12 +272,12 @@ impl AuthCore {
         kind: TransportErrorKind,
         now: Instant,
     ) -> bool {
-        let now = self.observe(now);
+        let now = self.time.observe(now);
         let Some(flight) = self.take_in_flight(id) else {
             return false;
         };
         let finished = Self::finished(&flight, None, now);
-        self.after_failure(flight, AuthError::Transport(kind), now);
+        self.after_failure(AuthError::Transport(kind), now);
         self.push_event(finished);
         true
     }
@@ -300,7 +286,7 @@ impl AuthCore {
     /// that token if it is still the current one and returns `true`; reports
     /// about older tokens change nothing.
     pub fn handle_rejected(&mut self, generation: TokenGeneration, now: Instant) -> bool {
-        self.observe(now);
+        let now = self.time.observe(now);
         let current = self
             .access
             .as_ref()
@@ -314,62 +300,84 @@ impl AuthCore {
 
     /// The wall clock, read by the driver together with `now`. Monotonic
     /// clocks stop while a machine sleeps; when the wall clock has run ahead
-    /// by more than the tolerance, the core moves every deadline earlier by
-    /// the difference, so a token never outlives a suspend.
+    /// of the monotonic one by more than the tolerance since the core's
+    /// anchor (short gaps add up), the core moves every deadline earlier by
+    /// the difference, the send time of a request in flight included, so a
+    /// token never outlives a suspend. A pair whose `now` is stale is
+    /// ignored.
     pub fn handle_wall_clock(&mut self, now: Instant, wall: SystemTime) {
-        let now = self.observe(now);
         let tolerance = self.config.policy.suspend_tolerance;
-        if let Some(slept) = self
-            .wall_anchor
-            .and_then(|then| slept_between(then, (now, wall), tolerance))
-        {
+        if let Some(slept) = self.time.wall_clock(now, wall, tolerance) {
+            let now = self.time.at(now);
             self.shift_deadlines(slept, now);
         }
-        self.wall_anchor = Some((now, wall));
+    }
+
+    /// [`handle_wall_clock`](Self::handle_wall_clock) then
+    /// [`handle_timeout`](Self::handle_timeout): the one input a driver
+    /// calls whenever it wakes up, so it cannot forget the wall clock.
+    pub fn handle_clocks(&mut self, now: Instant, wall: SystemTime) {
+        self.handle_wall_clock(now, wall);
+        self.handle_timeout(now);
     }
 
     // ----- commands --------------------------------------------------------
 
     /// Obtain a token now rather than waiting for demand. Idempotent.
     pub fn start(&mut self, now: Instant) {
-        self.observe(now);
-        self.started = true;
+        self.time.observe(now);
+        if matches!(self.link, Link::Dormant) {
+            self.link = Link::Ready;
+        }
     }
 
     /// Replaces the API key (rotation, or recovery after
-    /// [`AuthError::CredentialsRejected`]). Clears a terminal failure; the
-    /// current access token keeps being served until it is due, and the next
-    /// token comes from the new key.
+    /// [`AuthError::CredentialsRejected`]).
+    ///
+    /// A changed key: the current access token keeps being served until its
+    /// refresh point, and the next token comes from the new key (the old
+    /// key's refresh chain is dropped). A request in flight with the old key
+    /// is tagged with it: if the server refuses it, the core does not fail
+    /// but sends with the new key at once; if it brings tokens, the access
+    /// token is served and its refresh token discarded. A `Retry-After` or
+    /// backoff under way stands.
+    ///
+    /// After a refusal ([`failure`](Self::failure)), with a changed key or
+    /// the same one, the core clears it and tries again at once. Otherwise
+    /// an unchanged key changes nothing.
     pub fn update_api_key(
         &mut self,
         api_key_id: impl Into<String>,
         api_key_secret: ApiKeySecret,
         now: Instant,
     ) -> Result<(), ConfigError> {
-        self.observe(now);
+        self.time.observe(now);
         let api_key_id = api_key_id.into();
         crate::config::check_api_key(&api_key_id, &api_key_secret)?;
-        self.config.api_key_id = api_key_id;
-        self.config.api_key_secret = api_key_secret;
-        self.failure = None;
-        self.retry_at = None;
-        self.backoff.reset();
-        self.refresh = None;
-        if self.last_generation > 0 {
-            self.refresh_lost = Some(ReauthReason::ApiKeyUpdated);
+        let changed = api_key_id != self.config.api_key_id
+            || api_key_secret.expose_secret() != self.config.api_key_secret.expose_secret();
+        if changed {
+            self.config.api_key_id = api_key_id;
+            self.config.api_key_secret = api_key_secret;
+            self.key_generation += 1;
+            if !matches!(self.refresh, RefreshState::Fresh) {
+                self.refresh = RefreshState::Lost(ReauthReason::ApiKeyUpdated);
+            }
+            self.start(now);
         }
-        self.started = true;
+        if self.refusal.take().is_some() && matches!(self.link, Link::Waiting { .. }) {
+            self.link = Link::Ready;
+        }
         Ok(())
     }
 
     /// Stops for good: drops every secret and sends nothing more.
     pub fn close(&mut self) {
-        self.closed = true;
+        self.link = Link::Closed;
         self.access = None;
         self.access_version += 1;
-        self.refresh = None;
-        self.in_flight = None;
-        self.retry_at = None;
+        self.refresh = RefreshState::Fresh;
+        self.spent = SpentTokens::default();
     }
 
     // ----- persistence -----------------------------------------------------
@@ -380,10 +388,13 @@ impl AuthCore {
     /// `now`/`wall` pair (read together by the driver). Its `version` is
     /// [`saved_version`](Self::saved_version) (0 if none).
     pub fn export(&self, now: Instant, wall: SystemTime) -> Option<SavedTokens> {
-        let now = self.internal(now).max(self.last_now);
-        let token = self.access_token_internal(now)?;
+        let now = self.time.at(now);
+        let token = self.access_token_at(now)?;
         let unix = |at: Instant| to_unix_ms(at, now, wall);
-        let refresh = self.refresh.as_ref();
+        let refresh = match &self.refresh {
+            RefreshState::Held(held) => Some(held),
+            _ => None,
+        };
         Some(SavedTokens {
             format: SAVED_FORMAT,
             version: self.saved_version.unwrap_or(0),
@@ -402,41 +413,51 @@ impl AuthCore {
     /// usable at `wall`, and the refresh token when it is (even if the
     /// access token is not). Refused (returns `false`, changing nothing)
     /// when the format, workspace or API key id differ, when a request is
-    /// in flight (its answer brings newer tokens), after a terminal failure
-    /// or [`close`](Self::close), or when nothing in `saved` is usable.
+    /// in flight (its answer brings newer tokens), after
+    /// [`close`](Self::close), when the snapshot is older than what the
+    /// core holds (a lower store version, or an access token that expires
+    /// no later than the one held), or when nothing in `saved` is usable. A
+    /// refresh token this core already spent is never installed.
     ///
     /// An installed access token gets a new generation and
     /// [`Event::Restored`]; its deadlines count in wall time, so a token
-    /// saved 200 s into a 300 s life expires 100 s after the restore.
-    /// Records `saved.version` as [`saved_version`](Self::saved_version).
+    /// saved 200 s into a 300 s life expires 100 s after the restore. It is
+    /// refreshed ahead of expiry like any other (restoring starts the
+    /// core). A backoff or `Retry-After` under way stands. Records
+    /// `saved.version` as [`saved_version`](Self::saved_version).
     pub fn restore(&mut self, saved: SavedTokens, now: Instant, wall: SystemTime) -> bool {
-        let now = self.observe(now);
+        let now = self.time.observe(now);
+        let instant = |unix: u64| from_unix_ms(unix, now, wall);
+        let older_version = self
+            .saved_version
+            .is_some_and(|version| saved.version < version);
+        let older_token = self.access.as_ref().is_some_and(|token| {
+            token.secret.expose_secret() == saved.access_token.expose_secret()
+                || instant(saved.access_expires_at_unix_ms) <= token.expires_at
+        });
         let acceptable = saved.format == SAVED_FORMAT
             && saved.workspace == self.config.workspace
             && saved.api_key_id == self.config.api_key_id
-            && !self.closed
-            && self.failure.is_none()
-            && self.in_flight.is_none()
+            && !matches!(self.link, Link::Closed | Link::Sending(_))
+            && !older_version
+            && !older_token
             && response::usable_token(saved.access_token.expose_secret());
         if !acceptable {
             return false;
         }
         let access_usable = saved.access_usable_at(wall);
         let refresh_usable = saved.refresh_usable_at(wall)
-            && saved
-                .refresh_token
-                .as_ref()
-                .is_some_and(|token| response::usable_token(token.expose_secret()));
+            && saved.refresh_token.as_ref().is_some_and(|token| {
+                response::usable_token(token.expose_secret()) && !self.spent.contains(token)
+            });
         if !access_usable && !refresh_usable {
             return false;
         }
-        let instant = |unix: u64| from_unix_ms(unix, now, wall);
         if let Some(token) = saved.refresh_token.filter(|_| refresh_usable) {
-            self.refresh = Some(HeldRefresh {
+            self.refresh = RefreshState::Held(HeldRefresh {
                 token,
                 usable_until: instant(saved.refresh_usable_until_unix_ms),
             });
-            self.refresh_lost = None;
         }
         if access_usable {
             let usable_until = instant(saved.access_usable_until_unix_ms);
@@ -444,11 +465,9 @@ impl AuthCore {
             let refresh_at = instant(saved.access_refresh_at_unix_ms).min(usable_until);
             let generation =
                 self.install_access(saved.access_token, expires_at, usable_until, refresh_at);
-            self.retry_at = None;
-            self.last_error = None;
-            self.backoff.reset();
             self.push_event(Event::Restored { generation });
         }
+        self.start(now);
         self.saved_version = Some(saved.version);
         self.saved_token_version = Some(self.access_version);
         true
@@ -459,24 +478,8 @@ impl AuthCore {
     /// (and [`restore`](Self::restore)s a newer snapshot) right before a
     /// refresh, so two processes do not both spend one refresh token.
     pub fn due(&self, now: Instant) -> Option<Purpose> {
-        let now = self.internal(now).max(self.last_now);
-        if self.closed || self.failure.is_some() || !self.started || self.in_flight.is_some() {
-            return None;
-        }
-        if self.retry_at.is_some_and(|retry_at| retry_at > now) {
-            return None;
-        }
-        if self
-            .access
-            .as_ref()
-            .is_some_and(|token| now < token.refresh_at)
-        {
-            return None;
-        }
-        match &self.refresh {
-            Some(held) if now < held.usable_until => Some(Purpose::Refresh),
-            _ => Some(Purpose::Authenticate),
-        }
+        let now = self.time.at(now);
+        self.may_send(now).then(|| self.next_purpose(now))
     }
 
     /// The token store's version this core last restored from or saved
@@ -503,21 +506,11 @@ impl AuthCore {
     /// one before the first is answered, has failed or has timed out.
     #[must_use]
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Transmit> {
-        let now = self.observe(now);
-        if self.closed || self.failure.is_some() || !self.started || self.in_flight.is_some() {
-            return None;
+        let now = self.time.observe(now);
+        if matches!(self.link, Link::Waiting { until } if until <= now) {
+            self.link = Link::Ready;
         }
-        if let Some(retry_at) = self.retry_at {
-            if retry_at > now {
-                return None;
-            }
-            self.retry_at = None;
-        }
-        if self
-            .access
-            .as_ref()
-            .is_some_and(|token| now < token.refresh_at)
-        {
+        if !self.may_send(now) {
             return None;
         }
         if self.access.is_some() {
@@ -526,42 +519,55 @@ impl AuthCore {
         }
         let id = RequestId(self.next_request);
         self.next_request += 1;
-        let refresh = self.refresh.take();
-        let (transmit, spent, reauth) = match refresh {
-            Some(held) if now < held.usable_until => {
+        let purpose = self.next_purpose(now);
+        let refresh = std::mem::replace(&mut self.refresh, RefreshState::Fresh);
+        let (transmit, spent, reauth, key) = match (purpose, refresh) {
+            (Purpose::Refresh, RefreshState::Held(held)) => {
                 let transmit = request::refresh(&self.config, id, &held.token);
-                (transmit, Some(held.token), None)
+                self.spent.remember(held.token.clone());
+                (transmit, Some(held.token), None, None)
             }
-            expiring => {
-                let reason = match expiring {
-                    Some(_) => Some(ReauthReason::RefreshTokenExpiring),
-                    None => self.refresh_lost.take(),
+            (_, refresh) => {
+                let reason = match refresh {
+                    RefreshState::Fresh => None,
+                    RefreshState::Held(_) => Some(ReauthReason::RefreshTokenExpiring),
+                    RefreshState::Lost(reason) => Some(reason),
                 };
-                (request::authenticate(&self.config, id), None, reason)
+                let transmit = request::authenticate(&self.config, id);
+                let key = (
+                    self.config.api_key_id.clone(),
+                    self.config.api_key_secret.clone(),
+                );
+                (transmit, None, reason, Some(key))
             }
         };
         let token_time_left = self
             .access
             .as_ref()
             .map(|token| token.usable_until.saturating_duration_since(now));
-        self.in_flight = Some(InFlight {
+        let flight = InFlight {
             id,
             purpose: transmit.purpose,
             sent_at: now,
             deadline: later(now, self.config.policy.request_timeout),
+            key_generation: self.key_generation,
+            key,
             spent,
             reauth,
             token_time_left,
-        });
+        };
+        // Until an answer says otherwise, the session is what it would be
+        // if this request failed.
+        self.refresh = RefreshState::after_failed(&flight);
+        self.link = Link::Sending(flight);
         Some(transmit)
     }
 
     /// The earliest deadline at which [`handle_timeout`](Self::handle_timeout)
-    /// has something to do. Call it after draining `poll_transmit`.
+    /// has something to do, on the driver's clock. Call it after draining
+    /// `poll_transmit`.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        // Back into the driver's clock, which may run behind ours.
-        let next = self.timers().next()?;
-        Some(next.checked_sub(self.stepped_back).unwrap_or(next))
+        self.timers().next()
     }
 
     /// The next event for the application.
@@ -571,41 +577,39 @@ impl AuthCore {
 
     // ----- internals -------------------------------------------------------
 
-    /// Turns the driver's `now` into the core's time. A clock that steps
-    /// back does not freeze the core until it catches up (which would serve
-    /// tokens past their real expiry): the core counts the step and keeps
-    /// advancing from where it was.
-    fn observe(&mut self, now: Instant) -> Instant {
-        if let Some(step) = self.last_raw_now.checked_duration_since(now) {
-            self.stepped_back = self.stepped_back.saturating_add(step);
-        }
-        self.last_raw_now = now;
-        self.last_now = self.last_now.max(later(now, self.stepped_back));
-        self.last_now
+    /// A request may go at `now`: started, nothing in flight, no wait under
+    /// way, and no token that is still short of its refresh point.
+    fn may_send(&self, now: Instant) -> bool {
+        let link_free = match self.link {
+            Link::Ready => true,
+            Link::Waiting { until } => until <= now,
+            Link::Dormant | Link::Sending(_) | Link::Closed => false,
+        };
+        link_free
+            && self
+                .access
+                .as_ref()
+                .is_none_or(|token| token.refresh_at <= now)
     }
 
-    /// The core's time for a driver `now`, without recording it.
-    fn internal(&self, now: Instant) -> Instant {
-        if now < self.last_raw_now {
-            self.last_now
-        } else {
-            later(now, self.stepped_back)
+    /// Which endpoint the next request goes to.
+    fn next_purpose(&self, now: Instant) -> Purpose {
+        match &self.refresh {
+            RefreshState::Held(held) if now < held.usable_until => Purpose::Refresh,
+            _ => Purpose::Authenticate,
         }
     }
 
     fn timers(&self) -> TimerTable {
         let mut table = TimerTable::default();
-        if let Some(flight) = &self.in_flight {
-            table.set(Timer::RequestTimeout, Some(flight.deadline));
-        }
-        let may_send =
-            !self.closed && self.failure.is_none() && self.started && self.in_flight.is_none();
-        if may_send {
-            match (self.retry_at, &self.access) {
-                (Some(retry_at), _) => table.set(Timer::Retry, Some(retry_at)),
-                (None, Some(token)) => table.set(Timer::Refresh, Some(token.refresh_at)),
-                (None, None) => {}
+        match &self.link {
+            Link::Sending(flight) => table.set(Timer::RequestTimeout, Some(flight.deadline)),
+            Link::Waiting { until } => table.set(Timer::Retry, Some(*until)),
+            Link::Ready => {
+                let refresh_at = self.access.as_ref().map(|token| token.refresh_at);
+                table.set(Timer::Refresh, refresh_at);
             }
+            Link::Dormant | Link::Closed => {}
         }
         if let Some(token) = &self.access {
             table.set(Timer::Expiry, Some(token.usable_until));
@@ -614,38 +618,61 @@ impl AuthCore {
     }
 
     fn take_in_flight(&mut self, id: RequestId) -> Option<InFlight> {
-        if self.in_flight.as_ref().is_some_and(|f| f.id == id) {
-            self.in_flight.take()
-        } else {
-            None
+        if !matches!(&self.link, Link::Sending(flight) if flight.id == id) {
+            return None;
+        }
+        match std::mem::replace(&mut self.link, Link::Ready) {
+            Link::Sending(flight) => Some(flight),
+            other => {
+                self.link = other;
+                None
+            }
+        }
+    }
+
+    /// The answer to `flight` is about the current API key: a login sent
+    /// with the key the core holds now, or a refresh of a chain obtained
+    /// since the last key change.
+    fn for_current_key(&self, flight: &InFlight) -> bool {
+        match &flight.key {
+            Some((id, secret)) => {
+                *id == self.config.api_key_id
+                    && secret.expose_secret() == self.config.api_key_secret.expose_secret()
+            }
+            None => flight.key_generation == self.key_generation,
         }
     }
 
     fn apply(&mut self, flight: InFlight, verdict: Verdict, now: Instant) {
-        let scrub = |server: Option<ServerMessage>| self.scrub(server, &flight);
+        let current_key = self.for_current_key(&flight);
         match (flight.purpose, verdict) {
             (_, Verdict::Granted(grant)) => self.accept(flight, grant, now),
+            (_, Verdict::NotFound) => {
+                self.refuse(AuthError::Misconfigured { status: 404 }, now);
+            }
             (Purpose::Refresh, Verdict::Rejected { status, server }) => {
-                let error = AuthError::RefreshRejected {
-                    status,
-                    server: scrub(server),
-                };
-                self.refresh_rejected(error);
+                let server = self.scrub(server, &flight);
+                self.refresh_rejected(AuthError::RefreshRejected { status, server }, current_key);
             }
             (Purpose::Refresh, Verdict::BadRequest { server }) => {
+                let server = self.scrub(Some(server), &flight);
                 let error = AuthError::RefreshRejected {
                     status: 400,
-                    server: scrub(server),
+                    server,
                 };
-                self.refresh_rejected(error);
+                self.refresh_rejected(error, current_key);
             }
             (Purpose::Authenticate, Verdict::Rejected { status, server }) => {
-                let server = scrub(server);
-                self.fail(AuthError::CredentialsRejected { status, server });
+                let server = self.scrub(server, &flight);
+                self.refused_for_key(
+                    AuthError::CredentialsRejected { status, server },
+                    current_key,
+                    now,
+                );
             }
             (Purpose::Authenticate, Verdict::BadRequest { server }) => {
-                let server = scrub(server);
-                self.fail(AuthError::InvalidRequest { server });
+                let server = self.scrub(Some(server), &flight);
+                self.refused_for_key(AuthError::InvalidRequest { server }, current_key, now);
             }
             (
                 _,
@@ -653,16 +680,16 @@ impl AuthCore {
                     status,
                     retry_after,
                 },
-            ) => self.rate_limited(flight, status, retry_after, now),
+            ) => self.rate_limited(status, retry_after, now),
             (_, Verdict::ServerError { status, server }) => {
-                let server = scrub(server);
-                self.after_failure(flight, AuthError::Server { status, server }, now);
+                let server = self.scrub(server, &flight);
+                self.after_failure(AuthError::Server { status, server }, now);
             }
             (_, Verdict::Unexpected { status }) => {
-                self.after_failure(flight, AuthError::UnexpectedStatus { status }, now);
+                self.after_failure(AuthError::UnexpectedStatus { status }, now);
             }
             (_, Verdict::Invalid(invalid)) => {
-                self.after_failure(flight, AuthError::InvalidResponse(invalid), now);
+                self.after_failure(AuthError::InvalidResponse(invalid), now);
             }
         }
     }
@@ -679,25 +706,32 @@ impl AuthCore {
     }
 
     /// Servers sometimes echo what they were sent; make sure no secret of
-    /// ours survives into an error.
-    fn scrub(&self, server: Option<ServerMessage>, flight: &InFlight) -> Option<ServerMessage> {
-        let mut server = server?;
-        let secrets = [
+    /// ours survives into an error, whole or cut.
+    fn scrub(&self, server: Option<RawMessage>, flight: &InFlight) -> Option<ServerMessage> {
+        let mut raw = server?;
+        // No refresh token is held while a request is in flight: a refresh
+        // carries its own (`spent`).
+        let secrets: Vec<&str> = [
             Some(self.config.api_key_secret.expose_secret()),
-            flight.spent.as_ref().map(RefreshToken::expose_secret),
-            self.refresh.as_ref().map(|held| held.token.expose_secret()),
+            flight
+                .key
+                .as_ref()
+                .map(|(_, secret)| secret.expose_secret()),
+            flight.spent.as_ref().map(|token| token.expose_secret()),
             self.access
                 .as_ref()
                 .map(|token| token.secret.expose_secret()),
-        ];
-        for secret in secrets.into_iter().flatten() {
-            for text in [&mut server.message, &mut server.code] {
-                if text.contains(secret) {
-                    *text = text.replace(secret, "[redacted]");
-                }
-            }
-        }
-        Some(server)
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let scrubbed = ServerMessage {
+            message: scrub_server_text(&raw.message, &secrets),
+            code: scrub_server_text(&raw.code, &secrets),
+        };
+        raw.message.zeroize();
+        raw.code.zeroize();
+        Some(scrubbed)
     }
 
     fn accept(&mut self, flight: InFlight, grant: Grant, now: Instant) {
@@ -725,33 +759,39 @@ impl AuthCore {
 
         let generation =
             self.install_access(grant.access_token, expires_at, usable_until, refresh_at);
-        let first = generation.0 == 1;
-        self.refresh = Some(HeldRefresh {
-            token: grant.refresh_token,
-            usable_until: refresh_usable_until,
-        });
-        self.refresh_lost = None;
-        self.retry_at = None;
+        self.refresh = if flight.key_generation == self.key_generation {
+            // A chain obtained since the last key change (a login with a
+            // key changed since and changed back still restarts the chain).
+            RefreshState::Held(HeldRefresh {
+                token: grant.refresh_token,
+                usable_until: refresh_usable_until,
+            })
+        } else {
+            // The old key's chain: serve the access token, but the next one
+            // comes from the new key.
+            RefreshState::Lost(ReauthReason::ApiKeyUpdated)
+        };
+        self.refusal = None;
         self.last_error = None;
         self.backoff.reset();
 
         let (expires_in, refresh_expires_in) = (grant.expires_in, grant.refresh_expires_in);
-        self.push_event(match (flight.purpose, first) {
+        self.push_event(match (flight.purpose, flight.reauth) {
             (Purpose::Refresh, _) => Event::Refreshed {
                 generation,
                 expires_in,
                 refresh_expires_in,
             },
-            (Purpose::Authenticate, true) => Event::Authenticated {
+            (Purpose::Authenticate, None) => Event::Authenticated {
                 generation,
                 expires_in,
                 refresh_expires_in,
             },
-            (Purpose::Authenticate, false) => Event::Reauthenticated {
+            (Purpose::Authenticate, Some(reason)) => Event::Reauthenticated {
                 generation,
                 expires_in,
                 refresh_expires_in,
-                reason: flight.reauth.unwrap_or(ReauthReason::RefreshTokenSpent),
+                reason,
             },
         });
         // An answer slower than the token's usable life is born expired.
@@ -773,14 +813,25 @@ impl AuthCore {
             in_a_row: self.rejected_in_a_row,
         };
         let delay = self.backoff.delay_after(self.rejected_in_a_row - 1);
-        let retry_at = later(now, delay);
-        self.retry_at = Some(self.retry_at.map_or(retry_at, |at| at.max(retry_at)));
+        self.wait_until(later(now, delay));
         self.last_error = Some(error.clone());
         self.push_event(Event::RetryScheduled {
             error,
             delay,
             attempt: self.rejected_in_a_row - 1,
         });
+    }
+
+    /// No request before `until` (or before a later wait already under way).
+    /// A request in flight, a dormant or a closed core have no wait to set.
+    fn wait_until(&mut self, until: Instant) {
+        self.link = match self.link {
+            Link::Ready => Link::Waiting { until },
+            Link::Waiting { until: already } => Link::Waiting {
+                until: already.max(until),
+            },
+            _ => return,
+        };
     }
 
     /// Serves a new access token under the next generation.
@@ -805,11 +856,27 @@ impl AuthCore {
         generation
     }
 
-    fn refresh_rejected(&mut self, error: AuthError) {
+    fn refresh_rejected(&mut self, error: AuthError, current_key: bool) {
         // One API-key exchange, right away: a rejected refresh token says
-        // nothing about the API being overloaded.
-        self.refresh = None;
-        self.refresh_lost = Some(ReauthReason::RefreshRejected);
+        // nothing about the API being overloaded. After a key change the
+        // state already says why the next login happens.
+        if current_key {
+            self.refresh = RefreshState::Lost(ReauthReason::RefreshRejected);
+        }
+        self.retry_at_once(error);
+    }
+
+    /// The server refused an API-key login: a refusal for the current key;
+    /// for a key replaced since, only a reason to log in with the new one.
+    fn refused_for_key(&mut self, error: AuthError, current_key: bool, now: Instant) {
+        if current_key {
+            self.refuse(error, now);
+        } else {
+            self.retry_at_once(error);
+        }
+    }
+
+    fn retry_at_once(&mut self, error: AuthError) {
         self.last_error = Some(error.clone());
         self.push_event(Event::RetryScheduled {
             error,
@@ -818,21 +885,34 @@ impl AuthCore {
         });
     }
 
-    fn rate_limited(
-        &mut self,
-        flight: InFlight,
-        status: u16,
-        retry_after: Option<RetryAfter>,
-        now: Instant,
-    ) {
-        self.note_lost_refresh(&flight);
+    /// Callers get `error` at once; the core waits on the slow schedule.
+    fn refuse(&mut self, error: AuthError, now: Instant) {
+        let policy = &self.config.policy;
+        let in_a_row = self
+            .refusal
+            .as_ref()
+            .map_or(1, |refusal| refusal.in_a_row.saturating_add(1));
+        let delay = doubling(
+            policy.refused_retry_base,
+            policy.refused_retry_cap,
+            in_a_row,
+        );
+        self.wait_until(later(now, delay));
+        self.refusal = Some(Refusal {
+            error: error.clone(),
+            in_a_row,
+        });
+        self.last_error = Some(error.clone());
+        self.push_event(Event::Failed { error });
+    }
+
+    fn rate_limited(&mut self, status: u16, retry_after: Option<RetryAfter>, now: Instant) {
         let backoff = self.backoff.next_delay();
         let policy = &self.config.policy;
         let asked = retry_after.and_then(|retry_after| match retry_after {
             RetryAfter::Delay(delay) => Some(delay),
             RetryAfter::Until(at) => {
-                let (then, wall_then) = self.wall_anchor?;
-                let wall_now = wall_then.checked_add(now.saturating_duration_since(then))?;
+                let wall_now = self.time.wall_at(now)?;
                 Some(at.duration_since(wall_now).unwrap_or(Duration::ZERO))
             }
         });
@@ -840,39 +920,20 @@ impl AuthCore {
             .map(|asked| asked.max(policy.backoff_base))
             .unwrap_or(backoff)
             .min(policy.retry_after_cap);
-        self.retry_at = Some(later(now, delay));
+        self.wait_until(later(now, delay));
         self.last_error = Some(AuthError::RateLimited { status });
         self.push_event(Event::RateLimited { status, delay });
     }
 
-    fn after_failure(&mut self, flight: InFlight, error: AuthError, now: Instant) {
-        self.note_lost_refresh(&flight);
+    fn after_failure(&mut self, error: AuthError, now: Instant) {
         let delay = self.backoff.next_delay();
-        self.retry_at = Some(later(now, delay));
+        self.wait_until(later(now, delay));
         self.last_error = Some(error.clone());
         self.push_event(Event::RetryScheduled {
             error,
             delay,
             attempt: self.backoff.failures(),
         });
-    }
-
-    /// A request that failed without a usable answer: if it was a refresh,
-    /// its token is spent and the next attempt uses the API key; if it was a
-    /// re-authentication, its reason carries over to the next attempt.
-    fn note_lost_refresh(&mut self, flight: &InFlight) {
-        self.refresh_lost = match flight.purpose {
-            Purpose::Refresh => Some(ReauthReason::RefreshTokenSpent),
-            Purpose::Authenticate => flight.reauth,
-        };
-    }
-
-    fn fail(&mut self, error: AuthError) {
-        self.failure = Some(error.clone());
-        self.last_error = Some(error.clone());
-        self.retry_at = None;
-        self.refresh = None;
-        self.push_event(Event::Failed { error });
     }
 
     fn expire(&mut self, cause: ExpiryCause) {
@@ -893,13 +954,17 @@ impl AuthCore {
             token.usable_until = shift(token.usable_until);
             token.refresh_at = shift(token.refresh_at);
         }
-        if let Some(held) = &mut self.refresh {
+        if let RefreshState::Held(held) = &mut self.refresh {
             held.usable_until = shift(held.usable_until);
         }
-        if let Some(flight) = &mut self.in_flight {
-            flight.deadline = shift(flight.deadline);
+        match &mut self.link {
+            Link::Sending(flight) => {
+                flight.deadline = shift(flight.deadline);
+                flight.sent_at = shift(flight.sent_at);
+            }
+            Link::Waiting { until } => *until = shift(*until),
+            Link::Dormant | Link::Ready | Link::Closed => {}
         }
-        self.retry_at = self.retry_at.map(shift);
         if self
             .access
             .as_ref()

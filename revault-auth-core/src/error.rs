@@ -4,12 +4,15 @@
 use std::fmt;
 
 /// Why obtaining a token failed. Carried by [`crate::Event::RetryScheduled`]
-/// (transient) and [`crate::Event::Failed`] (terminal).
+/// (transient) and [`crate::Event::Failed`] (callers fail at once).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum AuthError {
     /// `/auth/token` answered 401 or 403: the API key is wrong, revoked or not
-    /// allowed in this workspace. Terminal: retrying would only hammer the API.
+    /// allowed in this workspace. Callers get it at once; the core itself
+    /// tries again only on the slow schedule (`Policy::refused_retry_base`,
+    /// doubling up to `Policy::refused_retry_cap`), and at once after
+    /// [`crate::AuthCore::update_api_key`].
     #[error(
         "credentials rejected by revault-api (HTTP {status}){}",
         ServerMessage::suffix(server)
@@ -20,8 +23,11 @@ pub enum AuthError {
         /// What the server said, if it said anything readable.
         server: Option<ServerMessage>,
     },
-    /// `/auth/token` answered 400: the request itself is wrong (for example
-    /// an empty workspace). Terminal.
+    /// `/auth/token` answered 400 with the spec's error body: the request
+    /// itself is wrong (for example an unknown workspace). Like
+    /// [`AuthError::CredentialsRejected`]: callers get it at once, the core
+    /// retries on the slow schedule. (A 400 without the spec's error body,
+    /// such as a proxy's HTML page, is transient.)
     #[error(
         "revault-api rejected the authentication request (HTTP 400){}",
         ServerMessage::suffix(server)
@@ -59,8 +65,18 @@ pub enum AuthError {
         /// 420, 429 or 503.
         status: u16,
     },
+    /// revault-api answered 404: the API URL is most likely wrong (a missing
+    /// `/v1/rest`, another service). Like
+    /// [`AuthError::CredentialsRejected`]: callers get it at once, the core
+    /// retries on the slow schedule.
+    #[error("revault-api answered HTTP {status}: check the API URL")]
+    Misconfigured {
+        /// 404.
+        status: u16,
+    },
     /// A status the API does not document for these operations (1xx, 204,
-    /// 3xx, 404, ...). Transient: redirects are never followed.
+    /// 3xx, a 400 without the spec's error body, ...). Transient: redirects
+    /// are never followed.
     #[error("unexpected HTTP status {status} from revault-api")]
     UnexpectedStatus {
         /// The status.
@@ -89,10 +105,15 @@ pub enum AuthError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorClass {
-    /// The API key was rejected. Terminal.
+    /// The API key was rejected: callers fail at once, the core retries
+    /// slowly.
     CredentialsRejected,
-    /// The request was malformed. Terminal.
+    /// The request was malformed: callers fail at once, the core retries
+    /// slowly.
     InvalidRequest,
+    /// The API URL looks wrong (404): callers fail at once, the core retries
+    /// slowly.
+    Misconfigured,
     /// Rate limited: the core waits as long as the server asks (capped).
     RateLimited,
     /// The server answered something we cannot use.
@@ -107,6 +128,7 @@ impl AuthError {
         match self {
             Self::CredentialsRejected { .. } => ErrorClass::CredentialsRejected,
             Self::InvalidRequest { .. } => ErrorClass::InvalidRequest,
+            Self::Misconfigured { .. } => ErrorClass::Misconfigured,
             Self::RateLimited { .. } => ErrorClass::RateLimited,
             Self::InvalidResponse(_) | Self::UnexpectedStatus { .. } => ErrorClass::InvalidResponse,
             Self::RefreshRejected { .. }
@@ -117,11 +139,16 @@ impl AuthError {
         }
     }
 
-    /// True when the core will not try again on its own.
+    /// True for the refusals callers get at once instead of waiting
+    /// (credentials rejected, invalid request, misconfiguration). The core
+    /// does not give up on them for good: it tries again on its slow
+    /// schedule, and at once after [`crate::AuthCore::update_api_key`].
     pub fn is_terminal(&self) -> bool {
         matches!(
             self.class(),
-            ErrorClass::CredentialsRejected | ErrorClass::InvalidRequest
+            ErrorClass::CredentialsRejected
+                | ErrorClass::InvalidRequest
+                | ErrorClass::Misconfigured
         )
     }
 
@@ -286,7 +313,8 @@ pub enum TokenError {
     /// The configuration cannot work; nothing was sent.
     #[error(transparent)]
     Config(#[from] ConfigError),
-    /// The core gave up for good (credentials rejected, invalid request).
+    /// The core refused to wait (credentials rejected, invalid request,
+    /// misconfiguration); it keeps trying on its slow schedule.
     #[error(transparent)]
     Failed(AuthError),
     /// No valid token arrived within the caller's wait; the core keeps

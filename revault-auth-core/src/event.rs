@@ -83,8 +83,10 @@ pub enum Event {
         /// (`None` when none was served): the margin a refresh kept.
         token_time_left: Option<Duration>,
     },
-    /// A terminal failure: the core sends nothing more until the API key is
-    /// replaced with [`crate::AuthCore::update_api_key`].
+    /// The server refused the core (credentials rejected, invalid request,
+    /// 404): callers get this error at once ([`crate::AuthCore::failure`]).
+    /// The core tries again on its slow schedule, and at once after
+    /// [`crate::AuthCore::update_api_key`]; a token arriving clears it.
     Failed {
         /// What went wrong.
         error: AuthError,

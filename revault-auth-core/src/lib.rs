@@ -17,10 +17,17 @@
 //! - Single flight: one request at a time; a refresh token is sent once.
 //! - Retries: capped exponential backoff with jitter for transient failures,
 //!   `Retry-After` for 420/429/503, the core's own request timeout.
+//! - Refusals (401/403 to the API key, a spec-shaped 400, a 404): callers
+//!   are told at once ([`AuthCore::failure`]) while the core retries on a
+//!   slow schedule (5 min doubling to 1 h by default) and at once after
+//!   [`AuthCore::update_api_key`]. Nothing is final but
+//!   [`AuthCore::close`].
 //! - Invalidation by token generation when revault-api answers 401.
-//! - Clock trouble: time stepping back, jumping forward, suspend.
+//! - Clock trouble: stale readings, suspends (short ones add up), a wall
+//!   clock stepping back.
 //! - Secrets that are redacted in `Debug`, have no `Display`, and are
-//!   zeroized on drop.
+//!   zeroized on drop; server messages scrubbed of them before being cut
+//!   ([`scrub_server_text`]).
 //!
 //! ## Out of scope
 //! - Sockets, TLS, HTTP/1.1 framing, connection pools, redirects (drivers
@@ -30,27 +37,47 @@
 //! - Sharing the token between threads (drivers publish it, for example
 //!   through an `ArcSwap`).
 //!
+//! ## Time
+//! Every `Instant` the core takes or hands out is on the driver's monotonic
+//! clock, so readers compare `usable_until` with their own
+//! `Instant::now()`. A `now` older than one already passed is a stale
+//! reading and counts as the newest one. The wall clock, read together with
+//! `now` ([`AuthCore::handle_clocks`] or
+//! [`AuthCore::handle_wall_clock`]), only serves to notice that the machine
+//! slept: every deadline then moves earlier by the time slept.
+//!
 //! ## The four kinds of method on [`AuthCore`]
 //! - **Getters** (`&self`, any time): [`access_token`](AuthCore::access_token),
 //!   [`phase`](AuthCore::phase), [`failure`](AuthCore::failure),
+//!   [`last_error`](AuthCore::last_error), [`retry_at`](AuthCore::retry_at),
 //!   [`in_flight`](AuthCore::in_flight).
-//! - **Inputs** (`handle_*`): [`handle_response`](AuthCore::handle_response),
+//! - **Inputs** (`handle_*`): [`handle_clocks`](AuthCore::handle_clocks)
+//!   (the wall clock and timers, on every wake-up),
+//!   [`handle_response`](AuthCore::handle_response),
 //!   [`handle_transport_error`](AuthCore::handle_transport_error),
-//!   [`handle_timeout`](AuthCore::handle_timeout),
 //!   [`handle_rejected`](AuthCore::handle_rejected) (revault-api answered 401
-//!   to token generation G), [`handle_wall_clock`](AuthCore::handle_wall_clock).
+//!   to token generation G); [`handle_timeout`](AuthCore::handle_timeout)
+//!   and [`handle_wall_clock`](AuthCore::handle_wall_clock) are the two
+//!   halves of `handle_clocks`.
 //! - **Commands**: [`start`](AuthCore::start),
-//!   [`update_api_key`](AuthCore::update_api_key), [`close`](AuthCore::close).
+//!   [`update_api_key`](AuthCore::update_api_key), [`close`](AuthCore::close),
+//!   [`restore`](AuthCore::restore).
 //! - **Outputs** (`poll_*`): [`poll_transmit`](AuthCore::poll_transmit),
 //!   [`poll_event`](AuthCore::poll_event), [`poll_timeout`](AuthCore::poll_timeout).
+//!
+//! One combined input (`handle_clocks`, after str0m's shape) keeps a driver
+//! from forgetting the wall clock; the outputs stay three calls, because
+//! drivers send, publish and sleep in three different places.
 //!
 //! ## Drain order
 //! After any input or command, drain the outputs in this order:
 //! 1. `poll_transmit` until `None`: send each request;
 //! 2. `poll_event` until `None`: publish the token on `Authenticated`,
-//!    `Refreshed` or `Reauthenticated`, withdraw it on `Expired`;
+//!    `Refreshed`, `Reauthenticated` or `Restored`, withdraw it on
+//!    `Expired` (or simply republish whenever
+//!    [`token_version`](AuthCore::token_version) changes);
 //! 3. `poll_timeout`: sleep until that instant or until an answer arrives,
-//!    whichever is first, then call `handle_timeout` or `handle_response`.
+//!    whichever is first, then call `handle_clocks` or `handle_response`.
 //!
 //! Only the last step is order-sensitive: `poll_timeout` must come after
 //! `poll_transmit`, because sending arms the request deadline.
@@ -59,14 +86,18 @@
 //! | timer | armed | fires |
 //! |---|---|---|
 //! | request timeout | a request is sent | no answer in `request_timeout`: backoff |
-//! | retry | a transient failure or `Retry-After` | the next request may go |
-//! | refresh | a token arrives | at ~75–80 % of its lifetime: refresh |
+//! | retry | a transient failure, `Retry-After`, or a refusal (slow schedule) | the next request may go |
+//! | refresh | a token arrives or is restored | at ~75–80 % of its lifetime: refresh |
 //! | expiry | a token arrives | at the safety floor: the token is withdrawn |
 //!
-//! ## A complete drive loop
-//! This one talks to the in-memory [`testing::ScriptedServer`] instead of
-//! a network, with a virtual clock; a real driver swaps in its HTTP client
-//! and timer.
+//! ## A drive loop
+//! What a real driver does: callers ask for a token (demand starts the
+//! core), requests go out and their answers come back later, a caller
+//! reports that revault-api answered 401 to its token, and every wake-up
+//! passes both clocks. Here the network is the in-memory
+//! [`testing::ScriptedServer`] behind a queue with 50 ms of latency, and
+//! the clocks are virtual; a real driver swaps in its HTTP client, its
+//! timer and `Instant::now()` / `SystemTime::now()`.
 //!
 //! ```
 //! use std::time::{Duration, Instant, SystemTime};
@@ -81,36 +112,55 @@
 //! )
 //! .build()?;
 //! let mut server = ScriptedServer::for_config(&config);
-//! let start = Instant::now(); // the only clock read, in the driver
-//! let start_wall = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+//! let start = Instant::now(); // a real driver reads both clocks on every wake-up
+//! let wall_at = |now: Instant| SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000) + (now - start);
+//! let latency = Duration::from_millis(50);
+//! let mut core = AuthCore::new(config, start);
+//! let mut in_transit = Vec::new(); // (arrives at, request id, answer)
 //! let mut now = start;
-//! let mut core = AuthCore::new(config, now);
-//! core.start(now);
+//! let (mut reported_401, mut refreshed) = (false, false);
 //!
-//! let mut refreshed = false;
+//! // A caller asks for a token: demand starts the core.
+//! core.start(now);
 //! while !refreshed {
-//!     // 1. Send what is due (here: answer it in memory straight away).
-//!     while let Some(transmit) = core.poll_transmit(now) {
-//!         let (id, request) = (transmit.id, transmit.into_request());
-//!         match server.answer(&request, start_wall + (now - start)) {
+//!     // Wake-up: both clocks, then the answers that have arrived.
+//!     core.handle_clocks(now, wall_at(now));
+//!     let (arrived, later): (Vec<_>, Vec<_>) =
+//!         in_transit.drain(..).partition(|(at, _, _)| *at <= now);
+//!     in_transit = later;
+//!     for (_, id, answer) in arrived {
+//!         match answer {
 //!             Answer::Response(response) => { core.handle_response(id, response, now); }
 //!             Answer::TransportError(kind) => { core.handle_transport_error(id, kind, now); }
 //!             Answer::Silence => {}
 //!         }
 //!     }
+//!     // 1. Send what is due; the answer comes back after the latency.
+//!     while let Some(transmit) = core.poll_transmit(now) {
+//!         let (id, request) = (transmit.id, transmit.into_request());
+//!         in_transit.push((now + latency, id, server.answer(&request, wall_at(now))));
+//!     }
 //!     // 2. Publish or withdraw the token.
 //!     while let Some(event) = core.poll_event() {
 //!         match event {
-//!             Event::Authenticated { generation, .. } => println!("token {generation:?} ready"),
 //!             Event::Refreshed { .. } => refreshed = true,
+//!             Event::Failed { error } => eprintln!("callers get at once: {error}"),
 //!             other => println!("{other:?}"),
 //!         }
 //!     }
-//!     assert!(core.access_token(now).is_some());
-//!     // 3. Sleep until the next deadline (virtually), then tell the core.
-//!     now = core.poll_timeout().expect("a refresh is always scheduled");
-//!     core.handle_timeout(now);
+//!     // A caller's call to revault-api came back 401: report its token once.
+//!     if let Some(token) = core.access_token(now).filter(|_| !reported_401) {
+//!         reported_401 = core.handle_rejected(token.generation(), now);
+//!         continue;
+//!     }
+//!     // 3. Sleep until the next deadline or the next answer, whichever is first.
+//!     let answer_due = in_transit.iter().map(|(at, _, _)| *at).min();
+//!     now = match (core.poll_timeout(), answer_due) {
+//!         (Some(a), Some(b)) => a.min(b),
+//!         (a, b) => a.or(b).expect("a token is always refreshed again"),
+//!     };
 //! }
+//! assert!(core.access_token(now).is_some());
 //! # Ok::<(), revault_auth_core::ConfigError>(())
 //! ```
 //!
@@ -132,7 +182,10 @@ mod publish;
 mod request;
 mod response;
 mod saved;
+mod scrub;
 mod secret;
+mod state;
+mod timebase;
 mod timer;
 mod transport;
 
@@ -153,6 +206,7 @@ pub use crate::publish::{PublishedToken, slept_between};
 pub use crate::request::{Purpose, RequestId, Transmit};
 pub use crate::response::{Grant, parse_grant};
 pub use crate::saved::{SAVED_FORMAT, SavedTokens};
+pub use crate::scrub::{MAX_SERVER_TEXT_CHARS, scrub_server_text};
 pub use crate::secret::{
     AccessToken, AccessTokenSecret, ApiKeySecret, RefreshToken, TokenGeneration,
 };

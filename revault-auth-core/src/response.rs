@@ -9,7 +9,7 @@ use http::{HeaderMap, Response};
 use serde::Deserialize;
 
 use crate::config::Policy;
-use crate::error::{InvalidResponse, ServerMessage};
+use crate::error::InvalidResponse;
 use crate::secret::{AccessTokenSecret, RefreshToken};
 
 /// A valid 200 answer.
@@ -40,6 +40,14 @@ pub(crate) enum RetryAfter {
     Until(SystemTime),
 }
 
+/// A server's `{message, code}` as it came, before scrubbing and cutting
+/// (see [`crate::scrub`]): never shown to anyone as it is.
+#[derive(Debug, Default)]
+pub(crate) struct RawMessage {
+    pub(crate) message: String,
+    pub(crate) code: String,
+}
+
 /// What an answer means for the state machine.
 #[derive(Debug)]
 pub(crate) enum Verdict {
@@ -47,12 +55,14 @@ pub(crate) enum Verdict {
     /// 401 or 403.
     Rejected {
         status: u16,
-        server: Option<ServerMessage>,
+        server: Option<RawMessage>,
     },
-    /// 400.
+    /// 400 with the spec's error body (`message` and `code`).
     BadRequest {
-        server: Option<ServerMessage>,
+        server: RawMessage,
     },
+    /// 404: the base URL is wrong.
+    NotFound,
     /// 420, 429, or 503 with `Retry-After`.
     RateLimited {
         status: u16,
@@ -61,9 +71,10 @@ pub(crate) enum Verdict {
     /// 5xx without `Retry-After`.
     ServerError {
         status: u16,
-        server: Option<ServerMessage>,
+        server: Option<RawMessage>,
     },
-    /// Any status the API does not document here.
+    /// Any status the API does not document here, and a 400 without the
+    /// spec's error body (a proxy's page: nothing says our request is wrong).
     Unexpected {
         status: u16,
     },
@@ -80,13 +91,15 @@ pub(crate) fn classify(response: &Response<Vec<u8>>, policy: &Policy) -> Verdict
             Ok(grant) => Verdict::Granted(grant),
             Err(invalid) => Verdict::Invalid(invalid),
         },
-        400 => Verdict::BadRequest {
-            server: error_message(),
+        400 => match spec_error_body(body, policy.max_body) {
+            Some(server) => Verdict::BadRequest { server },
+            None => Verdict::Unexpected { status },
         },
         401 | 403 => Verdict::Rejected {
             status,
             server: error_message(),
         },
+        404 => Verdict::NotFound,
         420 | 429 => Verdict::RateLimited {
             status,
             retry_after: retry_after(response.headers()),
@@ -197,26 +210,32 @@ struct ErrorBody {
     code: Option<String>,
 }
 
-const MAX_MESSAGE_CHARS: usize = 300;
-
-fn parse_error_body(body: &[u8], max_body: usize) -> Option<ServerMessage> {
+fn error_body(body: &[u8], max_body: usize) -> Option<ErrorBody> {
     if body.len() > max_body {
         return None;
     }
-    let parsed: ErrorBody = serde_json::from_slice(body).ok()?;
+    serde_json::from_slice(body).ok()
+}
+
+/// The `{message, code}` of an error body, when it has either.
+fn parse_error_body(body: &[u8], max_body: usize) -> Option<RawMessage> {
+    let parsed = error_body(body, max_body)?;
     if parsed.message.is_none() && parsed.code.is_none() {
         return None;
     }
-    let clean = |text: Option<String>| -> String {
-        text.unwrap_or_default()
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .take(MAX_MESSAGE_CHARS)
-            .collect()
-    };
-    Some(ServerMessage {
-        message: clean(parsed.message),
-        code: clean(parsed.code),
+    Some(RawMessage {
+        message: parsed.message.unwrap_or_default(),
+        code: parsed.code.unwrap_or_default(),
+    })
+}
+
+/// The spec's error shape: a JSON object with a string `message` and a
+/// string `code`.
+fn spec_error_body(body: &[u8], max_body: usize) -> Option<RawMessage> {
+    let parsed = error_body(body, max_body)?;
+    Some(RawMessage {
+        message: parsed.message?,
+        code: parsed.code?,
     })
 }
 
@@ -251,8 +270,8 @@ mod tests {
     #[test]
     fn accepts_fractional_lifetimes() {
         let grant = parse_grant(&body("299.5", "1800"), &policy()).expect("valid");
-        assert_eq!(grant.expires_in, Duration::from_millis(299_500));
-        assert_eq!(grant.refresh_expires_in, Duration::from_secs(1800));
+        assert_eq!(grant.expires_in(), Duration::from_millis(299_500));
+        assert_eq!(grant.refresh_expires_in(), Duration::from_secs(1800));
         assert_eq!(grant.access_token.expose_secret(), "a.b.c");
     }
 
@@ -300,6 +319,27 @@ mod tests {
     }
 
     #[test]
+    fn tokens_up_to_16_kib_are_accepted() {
+        let with_token = |len: usize| {
+            format!(
+                r#"{{"accessToken":"{}","expiresInSeconds":3,"refreshToken":"r","refreshExpiresInSeconds":9}}"#,
+                "a".repeat(len)
+            )
+        };
+        assert!(parse_grant(with_token(16 * 1024).as_bytes(), &policy()).is_ok());
+        assert_eq!(
+            parse_grant(with_token(16 * 1024 + 1).as_bytes(), &policy()).map(|_| ()),
+            Err(InvalidResponse::BadToken("accessToken"))
+        );
+    }
+
+    #[test]
+    fn lifetimes_at_the_bounds_are_accepted() {
+        let max = policy().max_lifetime.as_secs().to_string();
+        assert!(parse_grant(&body("1", &max), &policy()).is_ok());
+    }
+
+    #[test]
     fn tokens_must_fit_in_a_header() {
         let spaced = br#"{"accessToken":"a b","expiresInSeconds":3,"refreshToken":"r","refreshExpiresInSeconds":9}"#;
         assert_eq!(
@@ -331,15 +371,17 @@ mod tests {
     }
 
     #[test]
-    fn error_bodies_are_trimmed_and_cleaned() {
-        let long = format!(
-            r#"{{"message":"bad\nthing{}","code":"BAD_REQUEST"}}"#,
-            "x".repeat(1000)
-        );
-        let message = parse_error_body(long.as_bytes(), 65536).expect("parsed");
-        assert!(message.message.starts_with("bad thing"));
-        assert_eq!(message.message.chars().count(), MAX_MESSAGE_CHARS);
+    fn error_bodies_keep_message_and_code_and_400_needs_both() {
+        let body = br#"{"message":"bad thing","code":"BAD_REQUEST"}"#;
+        let message = parse_error_body(body, 65536).expect("parsed");
+        assert_eq!(message.message, "bad thing");
         assert_eq!(message.code, "BAD_REQUEST");
-        assert_eq!(parse_error_body(b"<html>", 65536), None);
+        assert!(spec_error_body(body, 65536).is_some());
+        assert!(spec_error_body(br#"{"message":"only"}"#, 65536).is_none());
+        assert!(parse_error_body(br#"{"message":"only"}"#, 65536).is_some());
+        assert!(parse_error_body(br#"{"other":1}"#, 65536).is_none());
+        assert!(parse_error_body(b"<html>", 65536).is_none());
+        assert!(parse_error_body(body, body.len() - 1).is_none());
+        assert!(parse_error_body(body, body.len()).is_some());
     }
 }

@@ -60,7 +60,9 @@ fn every_transient_class_is_retried() {
         Reply::Raw(200, b"<html>maintenance</html>".to_vec()),
         Reply::Raw(200, br#"{"accessToken":"a"}"#.to_vec()),
         Reply::Lifetimes(-1.0, 1800.0),
-        Reply::Raw(404, Vec::new()),
+        // A proxy's page, not the spec's error body: nothing says our
+        // request is wrong.
+        Reply::Raw(400, b"<html>bad request</html>".to_vec()),
     ];
     let mut harness = Harness::new(common::config(), epoch());
     for reply in replies.iter().cloned() {
@@ -71,6 +73,23 @@ fn every_transient_class_is_retried() {
     assert_eq!(retry_delays(&harness).len(), replies.len());
     assert!(harness.core.failure().is_none());
     assert!(harness.token().is_some());
+    // What the server saw: after each failure, at least the backoff base
+    // (250 ms) passed before the next request; more after the silent one.
+    let base = Duration::from_millis(250);
+    let times: Vec<Duration> = harness.sent.iter().map(|(at, _)| *at).collect();
+    let times = &times[..=replies.len()];
+    for (index, pair) in times.windows(2).enumerate() {
+        let floor = match replies[index] {
+            Reply::Drop => Duration::from_secs(10) + base,
+            _ => harness.latency + base,
+        };
+        assert!(pair[1] - pair[0] >= floor, "request {index}: {times:?}");
+    }
+    assert!(
+        harness.early_requests.is_empty(),
+        "{:?}",
+        harness.early_requests
+    );
 }
 
 #[test]

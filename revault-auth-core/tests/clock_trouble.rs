@@ -1,5 +1,5 @@
-//! Behaviour 10: time going backwards or jumping forwards (suspend) never
-//! panics and never serves an expired token.
+//! Behaviour 10: stale clock readings, time jumping forwards and suspends
+//! never panic and never serve an expired token.
 
 mod common;
 
@@ -9,7 +9,7 @@ use common::{config, epoch, ready_harness};
 use revault_auth_core::{AuthCore, Event, ExpiryCause};
 
 #[test]
-fn clock_stepping_back_neither_panics_nor_revives_a_token() {
+fn a_stale_reading_neither_panics_nor_revives_a_token() {
     let mut harness = ready_harness();
     harness.advance(Duration::from_secs(100));
     harness.step_back(Duration::from_secs(3600));

@@ -182,3 +182,14 @@ fn debug_of_saved_tokens_shows_no_secret() {
     let json = serde_json::to_string(&saved).expect("json");
     assert!(!json.contains(SECRET));
 }
+
+#[test]
+fn due_waits_out_a_backoff() {
+    let mut harness = Harness::new(config(), epoch());
+    harness.push(revault_auth_core::testing::Reply::Status(502));
+    harness.start();
+    harness.advance(Duration::from_millis(30));
+    let retry_at = harness.core.retry_at().expect("backing off");
+    assert_eq!(harness.core.due(retry_at - Duration::from_millis(1)), None);
+    assert_eq!(harness.core.due(retry_at), Some(Purpose::Authenticate));
+}

@@ -1,10 +1,12 @@
 //! Property tests: generated scripts of time ticks, clock jumps and
 //! suspends, answers of every class, invalidations and API-key rotations,
-//! run through the harness. After every step `run_script` checks that no
-//! expired token is served, that requests never overlap, that no refresh
-//! token is sent twice, that every deadline is acted on and that terminal
-//! failures only follow a terminal answer; at the end, once the scripted
-//! faults are used up, a valid token must come back.
+//! run through the harness. After every step `run_script` checks, against
+//! the harness's and the server's own records, that no expired token is
+//! served at any wake-up, that requests never overlap, that no refresh token
+//! is sent twice, that every deadline is acted on, that failures only follow
+//! a refusal the server sent, and that no request beats a `Retry-After`, the
+//! backoff floor or the slow schedule; at the end, once the scripted faults
+//! are used up, a valid token must come back.
 
 mod common;
 
@@ -59,6 +61,7 @@ fn step() -> impl Strategy<Value = Step> {
         1 => Just(Step::UnknownTransportError(TransportErrorKind::Io)),
         1 => Just(Step::Start),
         1 => Just(Step::UpdateApiKey),
+        1 => Just(Step::RotateKey),
     ]
 }
 

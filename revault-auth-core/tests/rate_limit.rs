@@ -26,7 +26,13 @@ fn retry_after_seconds_is_honoured_for_420_429_and_503() {
     for status in [420, 429, 503] {
         let harness = rate_limited(Reply::RateLimited(status, Some("7".into())));
         let at = second_request_at(&harness);
-        assert!(at >= secs(7.0) && at <= secs(7.1), "{status}: {at:?}");
+        // 7 s after the answer, which took 20 ms.
+        assert!(at >= secs(7.02) && at <= secs(7.021), "{status}: {at:?}");
+        assert!(
+            harness.early_requests.is_empty(),
+            "{:?}",
+            harness.early_requests
+        );
         assert!(harness
             .event_list()
             .iter()
@@ -64,7 +70,7 @@ fn retry_after_is_capped() {
 fn rate_limit_without_retry_after_backs_off() {
     let harness = rate_limited(Reply::RateLimited(429, None));
     let at = second_request_at(&harness);
-    assert!(at >= secs(0.25) && at < secs(1.0), "{at:?}");
+    assert!(at >= secs(0.27) && at <= secs(0.271), "{at:?}");
 }
 
 #[test]
@@ -75,5 +81,20 @@ fn plain_503_is_a_server_error() {
             .event_list()
             .iter()
             .any(|e| matches!(e, Event::RetryScheduled { .. }))
+    );
+    // The first backoff: at least the 250 ms base after the answer (20 ms).
+    let at = second_request_at(&harness);
+    assert!(at >= secs(0.27) && at <= secs(0.271), "{at:?}");
+}
+
+#[test]
+fn retry_after_zero_still_waits_the_backoff_base() {
+    let harness = rate_limited(Reply::RateLimited(429, Some("0".into())));
+    let at = second_request_at(&harness);
+    assert!(at >= secs(0.27) && at <= secs(0.271), "{at:?}");
+    assert!(
+        harness.early_requests.is_empty(),
+        "{:?}",
+        harness.early_requests
     );
 }

@@ -64,3 +64,37 @@ fn refresh_without_answer_spends_its_token_and_falls_back_to_the_api_key() {
     });
     assert_eq!(reason, Some(ReauthReason::RefreshTokenSpent));
 }
+
+#[test]
+fn never_two_requests_outstanding_with_faults_injected() {
+    let mut harness = ready_harness();
+    harness.latency = secs(3.0);
+    // The harness's own list of requests outstanding is the judge, not
+    // `in_flight()`: lost answers, transport failures, 5xx, rate limits,
+    // rejected refreshes and late answers to timed-out requests.
+    for round in 0..40u32 {
+        match round % 6 {
+            0 => harness.push(Reply::Drop),
+            1 => harness.push(Reply::Transport(TransportErrorKind::Connect)),
+            2 => harness.push(Reply::Status(502)),
+            3 => harness.push(Reply::RateLimited(429, Some("2".into()))),
+            4 => harness.server.reject_refreshes(1),
+            _ => harness.push(Reply::Normal),
+        }
+        harness.advance(Duration::from_secs(120));
+        let now = harness.now();
+        harness.core.start(now);
+        if round % 4 == 0 {
+            harness.reject_current_token();
+        }
+    }
+    assert_eq!(harness.overlapping_requests, 0);
+    assert!(harness.sent.len() >= 50, "{} requests", harness.sent.len());
+    assert_eq!(harness.server.stats().spent_refresh_reuse, 0);
+    assert!(
+        harness.early_requests.is_empty(),
+        "{:?}",
+        harness.early_requests
+    );
+    assert_eq!(harness.stalls, 0);
+}

@@ -1,9 +1,12 @@
 //! Simulated soak: more than a million virtual seconds of a 300 s / 1800 s
 //! token server with random faults (5xx bursts, lost requests, 420/429 with
 //! `Retry-After`, malformed 200s, rejected refreshes, revocations, clock
-//! jumps both ways by up to three hours, suspends). Checked at every step:
-//! no expired token served, never two requests in flight, no refresh token
-//! sent twice, every deadline acted on. During outages the request rate
+//! jumps by up to three hours, stale clock readings, suspends long and
+//! short, API key rotations with the old key revoked). Checked at every
+//! step against the harness's own records: no expired token served at any
+//! wake-up, never two requests outstanding, no refresh token sent twice,
+//! every deadline acted on, no failure without a refusal, no request before
+//! `Retry-After` or the backoff floor. During outages the request rate
 //! stays under the stated bound, and once an outage ends a valid token is
 //! back within the backoff cap plus one request timeout.
 //!
@@ -44,6 +47,17 @@ struct Tally {
     jumps: u64,
     steps_back: u64,
     suspends: u64,
+    short_suspends: u64,
+    rotations: u64,
+}
+
+/// The id of the key in use after `rotations` rotations.
+fn key_id(rotations: u64) -> String {
+    if rotations == 0 {
+        common::KEY_ID.to_owned()
+    } else {
+        format!("{}-{rotations}", common::KEY_ID)
+    }
 }
 
 fn checked(harness: &Harness, tally: &Tally) {
@@ -158,6 +172,26 @@ fn soak_one_million_virtual_seconds_of_faults() {
                 tally.steps_back += 1;
                 checked(&harness, &tally);
             }
+            95..=96 => {
+                // Rotation: the server learns the next key, the core moves
+                // to it, the server revokes the one before.
+                tally.rotations += 1;
+                let (old_id, new_id) = (key_id(tally.rotations - 1), key_id(tally.rotations));
+                let secret = format!("{new_id}-secret");
+                harness.server.add_key(&new_id, &secret);
+                harness.update_api_key(&new_id, &secret);
+                harness.server.revoke_key(&old_id);
+                checked(&harness, &tally);
+            }
+            97 => {
+                // Many suspends, each below the 2 s tolerance.
+                for _ in 0..rng.u32(1..200) {
+                    harness.advance(Duration::from_secs(rng.u64(1..=20)));
+                    harness.suspend(Duration::from_millis(rng.u64(100..=1900)));
+                    tally.short_suspends += 1;
+                    checked(&harness, &tally);
+                }
+            }
             _ => {
                 let sleep = seconds(&mut rng, 3 * 3600);
                 harness.suspend(sleep);
@@ -194,7 +228,8 @@ fn soak_one_million_virtual_seconds_of_faults() {
         "soak: {:.0} virtual s, {} steps, {} requests ({} token, {} refresh), {} tokens, \
          {} outages ({:.0} s, one request per {:.1} s), worst recovery {:.1} s, \
          {} lost, {} rate limits, {} malformed, {} rejected refreshes, {} revocations, \
-         {} jumps, {} steps back, {} suspends, 0 invariant violations",
+         {} jumps, {} stale readings, {} suspends, {} short suspends, {} key rotations, \
+         0 invariant violations",
         tally.virtual_time.as_secs_f64(),
         tally.steps,
         harness.sent.len(),
@@ -213,5 +248,7 @@ fn soak_one_million_virtual_seconds_of_faults() {
         tally.jumps,
         tally.steps_back,
         tally.suspends,
+        tally.short_suspends,
+        tally.rotations,
     );
 }

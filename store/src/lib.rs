@@ -80,8 +80,9 @@
 //!   nothing.
 //! - **Compare-and-swap** under an advisory lock (`flock`/`LockFileEx`) on
 //!   `<file>.lock`, waited for at most [`FileStore::with_lock_wait`].
-//!   Versions start at a random number and count up, so they do not
-//!   repeat when the file is deleted and made again.
+//!   A session's versions start at the wall clock in microseconds and
+//!   count up, so they do not repeat when the file is deleted and made
+//!   again, and a recreated session still reads as newer.
 //! - **The update lock** is `<file>.update.lock`, waited for until the
 //!   caller's deadline, never longer: a stopped process or a planted lock
 //!   costs the others their deadline ([`StoreError::LockTimeout`]). The OS

@@ -46,9 +46,10 @@ pub trait TokenStore: Send + Sync {
     /// returns the new version; otherwise [`StoreError::Conflict`], and
     /// the caller loads and uses what is there. `tokens.version` is
     /// ignored. Refuses (as [`StoreError::Implausible`]) tokens whose
-    /// workspace or API key id are not the session's. Versions never
-    /// repeat, even when the store is deleted and made again, so a stale
-    /// expected version cannot match by chance.
+    /// workspace or API key id are not the session's. Versions grow and
+    /// never repeat, even when the store is deleted and made again, so a
+    /// stale expected version cannot match by chance, and a higher version
+    /// is a newer session (the core's `restore` refuses a lower one).
     fn save(
         &self,
         session: &SessionKey,

@@ -1,6 +1,7 @@
 //! Issue 11.3: a process that loaded version v, then saw the file deleted
 //! and recreated by another, must get a conflict, not overwrite the new
-//! session because the new file happened to restart at v.
+//! session because the new file happened to restart at v; and the new
+//! session's versions must still read as newer than the old one's.
 
 mod common;
 
@@ -19,6 +20,9 @@ fn versions_do_not_repeat_when_the_file_is_deleted_and_recreated() {
             .save(&key(), &tokens("zz-recreated"), None)
             .expect("recreate");
         assert_ne!(stale, fresh);
+        // And the recreated session reads as newer: the core refuses to
+        // restore a lower version than the one it holds.
+        assert!(fresh > stale, "{fresh} <= {stale}");
         // The process still holding `stale` cannot overwrite.
         let late = store.save(&key(), &tokens("zz-stale-writer"), Some(stale));
         assert!(matches!(late, Err(StoreError::Conflict { .. })), "{late:?}");

@@ -19,7 +19,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use revault_auth::tokio::{AccessToken, TokenManager};
 use revault_auth_store::{FileStore, SessionKey, StoreError, TokenStore};
@@ -60,7 +60,7 @@ pub(crate) async fn token(
     let Some(cache) = cache else {
         return manager.token_owned().await.map_err(token_failure);
     };
-    let (token, mut version) = reuse(manager, &cache, true).await?;
+    let (token, mut version) = reuse(manager, &cache, false).await?;
     if let Some(token) = token {
         return Ok(token);
     }
@@ -72,7 +72,7 @@ pub(crate) async fn token(
     })
     .await?
     .map_err(store_failure)?;
-    let (token, reloaded) = reuse(manager, &cache, false).await?;
+    let (token, reloaded) = reuse(manager, &cache, true).await?;
     if let Some(token) = token {
         return Ok(token);
     }
@@ -97,21 +97,33 @@ pub(crate) async fn token(
 }
 
 /// Loads the session and offers it to the manager: the saved token if it
-/// is still usable, and the version to expect when saving. An unreadable
-/// or implausible session is reported once, when `warn`.
+/// is still usable, and the version to expect when saving. Only `locked`
+/// (under the update lock) is a saved refresh token installed: restoring
+/// starts the manager, which then refreshes at once, and that must happen
+/// under the lock. An unreadable or implausible session is reported once,
+/// outside the lock.
 async fn reuse(
     manager: &TokenManager,
     cache: &Cache,
-    warn: bool,
+    locked: bool,
 ) -> Result<(Option<Arc<AccessToken>>, Option<u64>), Failure> {
     match blocking(cache, |cache| cache.store.load(&cache.session)).await? {
-        Ok(Some(saved)) => {
+        Ok(Some(mut saved)) => {
             let version = saved.version;
-            if manager.restore(saved).await
-                && let Some(token) = manager.try_token()
-            {
-                tracing::debug!("token served from the cache");
-                return Ok((Some(token.into_owned()), Some(version)));
+            if saved.access_usable_at(SystemTime::now()) {
+                // A CLI run uses a usable token as it is, even past its
+                // refresh point: push that point to the end of its use, or
+                // the restored manager would refresh at once, outside the
+                // update lock, and exit before saving what it got.
+                saved.access_refresh_at_unix_ms = saved.access_usable_until_unix_ms;
+                if manager.restore(saved).await
+                    && let Some(token) = manager.try_token()
+                {
+                    tracing::debug!("token served from the cache");
+                    return Ok((Some(token.into_owned()), Some(version)));
+                }
+            } else if locked && !manager.restore(saved).await {
+                tracing::debug!("the cached refresh token is not usable");
             }
             Ok((None, Some(version)))
         }
@@ -121,7 +133,7 @@ async fn reuse(
             | StoreError::UnsupportedFormat(_)
             | StoreError::Implausible(_)),
         ) => {
-            if warn {
+            if !locked {
                 eprintln!(
                     "warning: ignoring the token cache {}: {error}",
                     cache.store.path().display()

@@ -10,8 +10,7 @@ use clap::Args;
 use reqwest::StatusCode;
 use reqwest::header::AUTHORIZATION;
 use revault_auth::ApiKeySecret;
-// TEMPORARY: `use revault_auth::core::scrub_server_text;` once the core has it.
-use super::scrub_shim::scrub_server_text;
+use revault_auth::core::scrub_server_text;
 use revault_auth::tokio::TokenManager;
 use serde_json::Value;
 use tokio::time::Instant;

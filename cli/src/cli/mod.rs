@@ -20,7 +20,6 @@ mod demo;
 mod events;
 mod get;
 mod mock;
-mod scrub_shim;
 mod settings;
 mod token;
 mod watch;

@@ -71,8 +71,9 @@ pub struct ServerStats {
 /// really expired.
 pub struct ScriptedServer {
     workspace: String,
-    api_key_id: String,
-    api_key_secret: String,
+    /// API keys it knows, as (id, secret); a revoked key is refused.
+    keys: Vec<(String, String)>,
+    revoked: HashSet<String>,
     /// Lifetimes of normally issued tokens, in seconds.
     pub access_ttl: f64,
     /// Refresh token lifetime, in seconds.
@@ -85,6 +86,9 @@ pub struct ScriptedServer {
     spent: HashSet<String>,
     issued: u64,
     rejected_refreshes: u32,
+    /// The server's own wall clock: the latest time it was told, so a
+    /// driver's stale reading cannot move it back.
+    clock: SystemTime,
     stats: ServerStats,
 }
 
@@ -121,8 +125,11 @@ impl ScriptedServer {
     pub fn for_config(config: &Config) -> Self {
         Self {
             workspace: config.workspace.clone(),
-            api_key_id: config.api_key_id.clone(),
-            api_key_secret: config.api_key_secret.expose_secret().to_owned(),
+            keys: vec![(
+                config.api_key_id.clone(),
+                config.api_key_secret.expose_secret().to_owned(),
+            )],
+            revoked: HashSet::new(),
             access_ttl: 300.0,
             refresh_ttl: 1800.0,
             token_prefix: "tok".to_owned(),
@@ -132,6 +139,7 @@ impl ScriptedServer {
             spent: HashSet::new(),
             issued: 0,
             rejected_refreshes: 0,
+            clock: SystemTime::UNIX_EPOCH,
             stats: ServerStats::default(),
         }
     }
@@ -141,6 +149,18 @@ impl ScriptedServer {
         self.access_ttl = access;
         self.refresh_ttl = refresh;
         self
+    }
+
+    /// Accepts one more API key (rotation: add the new key, move the core
+    /// to it, revoke the old one).
+    pub fn add_key(&mut self, id: &str, secret: &str) {
+        self.revoked.remove(id);
+        self.keys.push((id.to_owned(), secret.to_owned()));
+    }
+
+    /// Refuses the API key `id` from now on (401).
+    pub fn revoke_key(&mut self, id: &str) {
+        self.revoked.insert(id.to_owned());
     }
 
     /// Queues a scripted answer for a coming request.
@@ -176,6 +196,8 @@ impl ScriptedServer {
 
     /// Answers `request` at wall time `wall`.
     pub fn answer(&mut self, request: &Request<Vec<u8>>, wall: SystemTime) -> Answer {
+        self.clock = self.clock.max(wall);
+        let wall = self.clock;
         let path = request.uri().path();
         let refresh = path.ends_with("/auth/token/refresh");
         if refresh {
@@ -248,8 +270,10 @@ impl ScriptedServer {
                 }
                 Ok(body) => {
                     body.workspace == self.workspace
-                        && body.api_key_id == self.api_key_id
-                        && body.api_key_secret == self.api_key_secret
+                        && !self.revoked.contains(&body.api_key_id)
+                        && self.keys.iter().any(|(id, secret)| {
+                            *id == body.api_key_id && *secret == body.api_key_secret
+                        })
                 }
             }
         };

@@ -54,3 +54,12 @@ pub fn sent(harness: &Harness, purpose: Purpose) -> Vec<Duration> {
 pub fn count(harness: &Harness, matches: impl Fn(&Event) -> bool) -> usize {
     harness.events.iter().filter(|(_, e)| matches(e)).count()
 }
+
+/// A second API key, for rotations.
+pub const KEY_ID_2: &str = "core-test-key-id-2";
+pub const SECRET_2: &str = "core-test-secret-2-77c1d9a4";
+
+/// Purposes of the requests sent, in order.
+pub fn purposes(harness: &Harness) -> Vec<Purpose> {
+    harness.sent.iter().map(|(_, p)| *p).collect()
+}

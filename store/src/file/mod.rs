@@ -210,12 +210,23 @@ impl TokenStore for FileStore {
     }
 }
 
-/// A new session's first version: random, so that a process still holding
-/// a version from a deleted and recreated file cannot match it by chance
-/// (a counter restarting at 1 would).
+/// A new session's first version: the wall clock in microseconds, plus up
+/// to a millisecond at random. So versions do not repeat when the file is
+/// deleted and made again (a process still holding a version from before
+/// cannot match the new file's by chance, as it could with a counter
+/// restarting at 1), and a recreated session's versions still count on
+/// from the old one's (a session is saved at most a few times a second,
+/// far less than once a microsecond), so "newer" keeps meaning a higher
+/// version. Below 2^53 (exact in every JSON reader) until the year 2255.
 fn first_version() -> u64 {
-    // Below 2^53: exact in every JSON reader.
-    fastrand::u64(1..1 << 53)
+    let micros = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |since| {
+            u64::try_from(since.as_micros()).unwrap_or(u64::MAX)
+        });
+    micros
+        .saturating_add(fastrand::u64(..1000))
+        .clamp(1, (1 << 53) - 1)
 }
 
 fn io_error(operation: &'static str, path: &Path) -> impl FnOnce(io::Error) -> StoreError {

@@ -1,0 +1,72 @@
+//! Issue 9, defect 4: `/auth/token` answering 401 or 403 gives callers the
+//! typed `CredentialsRejected` at once, with no retry loop; the core tries
+//! again on the slow schedule (5 min doubling to 1 h) and at once after
+//! `update_api_key`.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{KEY_ID, KEY_ID_2, SECRET_2, config, epoch, secs};
+use revault_auth_core::testing::Harness;
+use revault_auth_core::{AuthError, ErrorClass, Event, Phase};
+
+#[test]
+fn credentials_rejected_fails_callers_at_once_and_retries_slowly() {
+    let mut harness = Harness::new(config(), epoch());
+    harness.server.revoke_key(KEY_ID);
+    harness.start();
+    harness.advance(Duration::from_millis(100));
+    let error = harness
+        .core
+        .failure()
+        .expect("callers fail at once")
+        .clone();
+    assert_eq!(error.class(), ErrorClass::CredentialsRejected);
+    assert!(matches!(
+        error,
+        AuthError::CredentialsRejected { status: 401, .. }
+    ));
+    assert!(error.is_terminal());
+    assert_eq!(harness.core.phase(), Phase::Failed);
+    let retry = harness
+        .core
+        .poll_timeout()
+        .expect("a slow retry is scheduled");
+    assert_eq!(retry, harness.core.retry_at().expect("waiting"));
+    assert_eq!(retry - harness.now(), secs(299.92));
+
+    harness.advance(Duration::from_secs(3 * 3600));
+    let times: Vec<f64> = harness
+        .sent
+        .iter()
+        .map(|(at, _)| at.as_secs_f64())
+        .collect();
+    // 0, +300, +600, +1200, +2400, then every hour (each after 20 ms latency).
+    let expected = [0.0, 300.02, 900.04, 2100.06, 4500.08, 8100.1];
+    assert_eq!(times.len(), expected.len(), "{times:?}");
+    for (at, want) in times.iter().zip(expected) {
+        assert!((at - want).abs() < 0.001, "{times:?}");
+    }
+    let failed = harness
+        .event_list()
+        .iter()
+        .filter(|e| matches!(e, Event::Failed { .. }))
+        .count();
+    assert_eq!(failed, expected.len());
+    assert!(
+        harness.early_requests.is_empty(),
+        "{:?}",
+        harness.early_requests
+    );
+
+    // A new key is tried at once.
+    harness.server.add_key(KEY_ID_2, SECRET_2);
+    let before = harness.sent.len();
+    harness.update_api_key(KEY_ID_2, SECRET_2);
+    assert_eq!(harness.sent.len(), before + 1, "sent at once");
+    assert_eq!(harness.core.failure(), None, "callers wait for the new key");
+    harness.advance(Duration::from_millis(100));
+    assert!(harness.token().is_some());
+    assert_eq!(harness.core.phase(), Phase::Ready);
+}

@@ -1,0 +1,37 @@
+//! Issue 9, defect 5: a restored token is refreshed ahead of its expiry like
+//! any other, whether or not a caller asked for a token yet: it is never
+//! simply left to expire.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{config, epoch, ready_harness, sent};
+use revault_auth_core::testing::Harness;
+use revault_auth_core::{Event, Purpose};
+
+#[test]
+fn a_restored_token_is_refreshed_before_it_expires() {
+    let donor = ready_harness();
+    let snapshot = donor
+        .core
+        .export(donor.now(), donor.wall())
+        .expect("export");
+    let mut harness = Harness::with_server(config(), donor.server, epoch());
+    // Nobody calls `start`: only the restore.
+    assert!(
+        harness
+            .core
+            .restore(snapshot, harness.now(), harness.wall())
+    );
+    harness.advance(Duration::from_secs(600));
+    assert!(sent(&harness, Purpose::Refresh).len() >= 2);
+    assert!(
+        !harness
+            .event_list()
+            .iter()
+            .any(|e| matches!(e, Event::Expired { .. }))
+    );
+    assert!(harness.token().is_some());
+    assert_eq!(harness.expired_served, 0);
+}
