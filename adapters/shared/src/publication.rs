@@ -50,7 +50,8 @@ pub struct Publication {
     closed: AtomicBool,
     demanded: AtomicBool,
     changed: event_listener::Event,
-    events: broadcast::Sender<Event>,
+    /// Dropped on close, so that subscribers see the end.
+    events: Mutex<Option<broadcast::Sender<Event>>>,
     /// Until when (nanoseconds after `epoch`) the last wall-clock check
     /// vouches that the machine did not sleep.
     checked_until: AtomicU64,
@@ -89,7 +90,7 @@ impl Publication {
             closed: AtomicBool::new(false),
             demanded: AtomicBool::new(false),
             changed: event_listener::Event::new(),
-            events: broadcast::channel(EVENT_CAPACITY).0,
+            events: Mutex::new(Some(broadcast::channel(EVENT_CAPACITY).0)),
             checked_until: AtomicU64::new(0),
             epoch: Instant::now(),
             wall,
@@ -135,8 +136,12 @@ impl Publication {
 
     /// A receiver for the core's events from now on. A slow receiver loses
     /// the oldest past [`EVENT_CAPACITY`]; none carries a secret.
+    /// After the driver stopped, the receiver reports the end at once.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.events.subscribe()
+        match &*lock(&self.events) {
+            Some(sender) => sender.subscribe(),
+            None => broadcast::channel(1).1,
+        }
     }
 
     /// Whether the driver has stopped.
@@ -252,9 +257,11 @@ impl Publication {
         let checked = self.nanos(now).saturating_add(millis(HEARTBEAT) * 1_000_000);
         self.checked_until.store(checked, Ordering::Relaxed);
         self.changed.notify(usize::MAX);
-        for event in &events {
-            // No subscriber is not an error.
-            let _ = self.events.send(event.clone());
+        if let Some(sender) = &*lock(&self.events) {
+            for event in &events {
+                // No subscriber is not an error.
+                let _ = sender.send(event.clone());
+            }
         }
         events
     }
@@ -265,6 +272,7 @@ impl Publication {
         self.token.store(None);
         self.closed.store(true, Ordering::Release);
         self.changed.notify(usize::MAX);
+        lock(&self.events).take();
     }
 
     fn publish(&self, core: &AuthCore, now: Instant) {

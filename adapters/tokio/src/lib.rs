@@ -115,6 +115,7 @@ pub use revault_auth_core::{
     AccessToken, ApiKeySecret, AsyncTransport, Config, ConfigError, Event, SavedTokens,
     TokenError, TokenGeneration,
 };
+pub use crate::transport::ReqwestTransport;
 pub use revault_auth_shared::{TokenReader, TokenRef, TokenSource, WallClock};
 
 mod driver;
