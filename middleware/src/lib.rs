@@ -283,7 +283,10 @@ impl<S: TokenSource> Guard<S> {
 
     /// The token for a retry: a newer one than `used` (a reported
     /// generation is never served again), or `None` should it be the same.
-    async fn fresh_token(&self, used: &AccessToken) -> Result<Option<Arc<AccessToken>>, TokenError> {
+    async fn fresh_token(
+        &self,
+        used: &AccessToken,
+    ) -> Result<Option<Arc<AccessToken>>, TokenError> {
         let fresh = self.source.token_owned().await?;
         Ok((fresh.generation() != used.generation()).then_some(fresh))
     }

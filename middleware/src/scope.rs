@@ -33,7 +33,10 @@ impl Origin {
         };
         Some(Self {
             port: port.or(default),
-            host: host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase(),
+            host: host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_ascii_lowercase(),
             scheme,
         })
     }

@@ -12,16 +12,25 @@ use revault_auth_middleware::{AuthMiddleware, TokenSource};
 use revault_auth_mock::MockServer;
 
 fn config(server: &MockServer) -> Config {
-    Config::builder(server.base_url(), WORKSPACE, KEY_ID, ApiKeySecret::new(SECRET))
-        .build()
-        .expect("config")
+    Config::builder(
+        server.base_url(),
+        WORKSPACE,
+        KEY_ID,
+        ApiKeySecret::new(SECRET),
+    )
+    .build()
+    .expect("config")
 }
 
 async fn accounts_through(server: &MockServer, source: impl TokenSource + Clone) -> u16 {
     let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
         .with(AuthMiddleware::new(source))
         .build();
-    let answer = client.get(server.url("/accounts")).send().await.expect("answer");
+    let answer = client
+        .get(server.url("/accounts"))
+        .send()
+        .await
+        .expect("answer");
     answer.status().as_u16()
 }
 

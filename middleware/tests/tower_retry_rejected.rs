@@ -47,8 +47,16 @@ async fn a_401_to_the_retry_is_returned_and_the_fresh_token_kept() {
 
     let response = service.oneshot(request()).await.expect("call");
     assert_eq!(response.status(), 401);
-    assert_eq!(calls.load(Ordering::SeqCst), 3, "no retry with a vouched-for token");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        3,
+        "no retry with a vouched-for token"
+    );
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(auth_requests(&server), 2, "no token withdrawn for the route's 401s");
+    assert_eq!(
+        auth_requests(&server),
+        2,
+        "no token withdrawn for the route's 401s"
+    );
     assert_eq!(manager.try_token().expect("kept").generation().get(), 2);
 }

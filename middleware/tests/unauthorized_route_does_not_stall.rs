@@ -76,8 +76,15 @@ async fn a_route_answering_401_to_everything_stalls_nobody() {
             .await
             .expect("an answer");
         let took = started.elapsed();
-        assert_eq!(answer.status(), 200, "the healthy route after {healthy} calls");
-        assert!(took < Duration::from_millis(100), "a healthy call took {took:?}");
+        assert_eq!(
+            answer.status(),
+            200,
+            "the healthy route after {healthy} calls"
+        );
+        assert!(
+            took < Duration::from_millis(100),
+            "a healthy call took {took:?}"
+        );
         slowest = slowest.max(took);
         healthy += 1;
         tokio::time::sleep(Duration::from_millis(10)).await;

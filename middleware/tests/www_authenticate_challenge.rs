@@ -43,7 +43,11 @@ async fn first_call_challenged(challenge: &'static str) -> (u16, usize, usize) {
         .expect("request");
     let status = service.oneshot(request).await.expect("call").status();
     tokio::time::sleep(Duration::from_millis(200)).await;
-    (status.as_u16(), calls.load(Ordering::SeqCst), auth_requests(&server))
+    (
+        status.as_u16(),
+        calls.load(Ordering::SeqCst),
+        auth_requests(&server),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

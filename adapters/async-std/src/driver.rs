@@ -50,10 +50,13 @@ fn send<'a>(transport: &'a impl AsyncTransport, transmit: Transmit) -> Sending<'
     let request = transmit.into_request();
     match catch_unwind(AssertUnwindSafe(|| transport.send(request, limits))) {
         Ok(sending) => Box::pin(async move {
-            AssertUnwindSafe(sending).catch_unwind().await.unwrap_or_else(|_| {
-                tracing::warn!(request_id = id.get(), "the transport panicked");
-                Err(TransportErrorKind::Other)
-            })
+            AssertUnwindSafe(sending)
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|_| {
+                    tracing::warn!(request_id = id.get(), "the transport panicked");
+                    Err(TransportErrorKind::Other)
+                })
         }),
         Err(_) => {
             tracing::warn!(request_id = id.get(), "the transport panicked");

@@ -82,8 +82,8 @@ use revault_auth_shared::Publication;
 use tokio::sync::oneshot;
 
 pub use revault_auth_core::{
-    AccessToken, ApiKeySecret, AsyncTransport, Config, ConfigError, Event, SavedTokens,
-    TokenError, TokenGeneration,
+    AccessToken, ApiKeySecret, AsyncTransport, Config, ConfigError, Event, SavedTokens, TokenError,
+    TokenGeneration,
 };
 pub use revault_auth_shared::{
     EVENT_CAPACITY, TokenReader, TokenRef, TokenSource, WallClock, broadcast,
@@ -99,7 +99,11 @@ enum Command {
     Demand,
     /// revault-api answered 401 to this generation.
     Rejected(TokenGeneration),
-    UpdateApiKey(String, ApiKeySecret, oneshot::Sender<Result<(), ConfigError>>),
+    UpdateApiKey(
+        String,
+        ApiKeySecret,
+        oneshot::Sender<Result<(), ConfigError>>,
+    ),
     Restore(Box<SavedTokens>, oneshot::Sender<bool>),
     Export(oneshot::Sender<Option<SavedTokens>>),
     Shutdown,
@@ -294,7 +298,9 @@ impl TokenManager {
     ) -> Result<(), TokenError> {
         let (answer, answered) = oneshot::channel();
         let command = Command::UpdateApiKey(api_key_id.into(), api_key_secret, answer);
-        self.commands.try_send(command).map_err(|_| TokenError::Closed)?;
+        self.commands
+            .try_send(command)
+            .map_err(|_| TokenError::Closed)?;
         answered.await.map_err(|_| TokenError::Closed)??;
         Ok(())
     }

@@ -19,9 +19,16 @@ fn survives(when_polled: bool) {
             when_polled,
         };
         let manager = TokenManager::with_transport(config(&server), transport).expect("driver");
-        let token = manager.token_owned().await.expect("a token after the panics");
+        let token = manager
+            .token_owned()
+            .await
+            .expect("a token after the panics");
         assert_eq!(token.generation().get(), 1);
-        assert_eq!(auth_requests(&server), 1, "the panicked sends never reached it");
+        assert_eq!(
+            auth_requests(&server),
+            1,
+            "the panicked sends never reached it"
+        );
         manager.force_refresh();
         let next = manager.token_owned().await.expect("the driver is alive");
         assert_eq!(next.generation().get(), 2);

@@ -23,7 +23,10 @@ fn a_refused_key_fails_at_once_and_a_new_key_revives_the_manager() {
             .update_api_key(KEY_ID, ApiKeySecret::new(SECRET))
             .await
             .expect("a well-formed key");
-        let token = manager.token_owned().await.expect("a token from the new key");
+        let token = manager
+            .token_owned()
+            .await
+            .expect("a token from the new key");
         assert!(accepted(&server, &token));
         let statuses: Vec<_> = server.log().iter().map(|request| request.status).collect();
         assert_eq!(statuses.first(), Some(&Some(401)), "{statuses:?}");

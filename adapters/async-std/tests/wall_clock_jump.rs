@@ -28,9 +28,15 @@ fn a_wall_clock_jump_withdraws_the_cached_token_and_gets_a_new_one() {
                 .try_token()
                 .is_none_or(|t| t.generation() != first.generation())
         });
-        assert!(replaced.await, "the token that outlived the suspend is withdrawn");
+        assert!(
+            replaced.await,
+            "the token that outlived the suspend is withdrawn"
+        );
         let second = manager.token_owned().await.expect("a new token");
         assert_ne!(second.generation(), first.generation());
-        assert!(auth_requests(&server) >= 2, "the emulator saw a new token request");
+        assert!(
+            auth_requests(&server) >= 2,
+            "the emulator saw a new token request"
+        );
     });
 }

@@ -254,7 +254,9 @@ impl Publication {
             status.fatal = fatal(core);
         }
         self.publish(core, now);
-        let checked = self.nanos(now).saturating_add(millis(HEARTBEAT) * 1_000_000);
+        let checked = self
+            .nanos(now)
+            .saturating_add(millis(HEARTBEAT) * 1_000_000);
         self.checked_until.store(checked, Ordering::Relaxed);
         self.changed.notify(usize::MAX);
         if let Some(sender) = &*lock(&self.events) {

@@ -164,7 +164,10 @@ mod tests {
                 vec![r#"Bearer realm="api", error="invalid_token""#],
                 Challenge::InvalidToken,
             ),
-            (vec![r#"bearer error=invalid_token"#], Challenge::InvalidToken),
+            (
+                vec![r#"bearer error=invalid_token"#],
+                Challenge::InvalidToken,
+            ),
             (
                 vec![r#"Bearer error="insufficient_scope""#],
                 Challenge::OtherError,

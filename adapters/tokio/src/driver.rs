@@ -108,7 +108,11 @@ impl<T: AsyncTransport> Driver<T> {
             Command::Start => self.core.start(now),
             Command::Rejected(generation) => {
                 let dropped = self.core.handle_rejected(generation, now);
-                tracing::debug!(generation = generation.get(), dropped, "token reported rejected");
+                tracing::debug!(
+                    generation = generation.get(),
+                    dropped,
+                    "token reported rejected"
+                );
             }
             Command::UpdateApiKey(id, secret, answer) => {
                 let taken = self.core.update_api_key(id, secret, now);
@@ -174,7 +178,11 @@ impl<T: AsyncTransport> Driver<T> {
         let Some((id, _)) = self.sending.take_if(|(_, task)| task.id() == error.id()) else {
             return;
         };
-        tracing::warn!(request_id = id.get(), panicked = error.is_panic(), "a send task failed");
+        tracing::warn!(
+            request_id = id.get(),
+            panicked = error.is_panic(),
+            "a send task failed"
+        );
         let kind = TransportErrorKind::Other;
         self.core.handle_transport_error(id, kind, Instant::now());
     }

@@ -111,11 +111,11 @@ use revault_auth_shared::Publication;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tracing::instrument::WithSubscriber;
 
-pub use revault_auth_core::{
-    AccessToken, ApiKeySecret, AsyncTransport, Config, ConfigError, Event, SavedTokens,
-    TokenError, TokenGeneration,
-};
 pub use crate::transport::ReqwestTransport;
+pub use revault_auth_core::{
+    AccessToken, ApiKeySecret, AsyncTransport, Config, ConfigError, Event, SavedTokens, TokenError,
+    TokenGeneration,
+};
 pub use revault_auth_shared::{TokenReader, TokenRef, TokenSource, WallClock};
 
 mod driver;
@@ -132,7 +132,11 @@ enum Command {
     /// revault-api answered 401 to this token generation.
     Rejected(TokenGeneration),
     /// A new API key; answers whether the core took it.
-    UpdateApiKey(String, ApiKeySecret, oneshot::Sender<Result<(), ConfigError>>),
+    UpdateApiKey(
+        String,
+        ApiKeySecret,
+        oneshot::Sender<Result<(), ConfigError>>,
+    ),
     /// Install saved tokens; answers whether anything was installed.
     Restore(Box<SavedTokens>, oneshot::Sender<bool>),
     /// Snapshot the tokens for a token store.
@@ -336,7 +340,9 @@ impl TokenManager {
     ) -> Result<(), TokenError> {
         let (answer, answered) = oneshot::channel();
         let command = Command::UpdateApiKey(api_key_id.into(), api_key_secret, answer);
-        self.commands.send(command).map_err(|_| TokenError::Closed)?;
+        self.commands
+            .send(command)
+            .map_err(|_| TokenError::Closed)?;
         answered.await.map_err(|_| TokenError::Closed)??;
         Ok(())
     }

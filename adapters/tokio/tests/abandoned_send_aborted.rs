@@ -64,7 +64,10 @@ async fn sends_past_the_request_deadline_are_aborted() {
         .expect("runtime")
         .wait_timeout(Duration::from_millis(800));
     let waited = manager.token().await;
-    assert!(matches!(waited, Err(TokenError::TimedOut { .. })), "{waited:?}");
+    assert!(
+        matches!(waited, Err(TokenError::TimedOut { .. })),
+        "{waited:?}"
+    );
 
     let started = transport.started.load(Ordering::SeqCst);
     assert!(started >= 5, "the core kept retrying: {started} sends");

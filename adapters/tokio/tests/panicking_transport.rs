@@ -19,9 +19,16 @@ async fn a_panicking_send_is_retried_and_the_manager_goes_on() {
     };
     let manager = TokenManager::with_transport(config(&server), transport).expect("runtime");
     let started = Instant::now();
-    let token = manager.token_owned().await.expect("a token after the panic");
+    let token = manager
+        .token_owned()
+        .await
+        .expect("a token after the panic");
     assert_eq!(token.generation().get(), 1);
-    assert_eq!(auth_requests(&server), 1, "the panicked send never reached it");
+    assert_eq!(
+        auth_requests(&server),
+        1,
+        "the panicked send never reached it"
+    );
     assert!(
         started.elapsed() < Duration::from_secs(2),
         "retried on the backoff, not after the 2 s request deadline"

@@ -23,11 +23,16 @@ async fn a_wall_clock_jump_withdraws_the_cached_token_and_gets_a_new_one() {
 
     clock.jump(Duration::from_secs(3600));
     assert!(
-        eventually(|| manager.try_token().is_none_or(|t| t.generation() != first.generation()))
-            .await,
+        eventually(|| manager
+            .try_token()
+            .is_none_or(|t| t.generation() != first.generation()))
+        .await,
         "the token that outlived the suspend is withdrawn"
     );
     let second = manager.token_owned().await.expect("a new token");
     assert_ne!(second.generation(), first.generation());
-    assert!(auth_requests(&server) >= 2, "the emulator saw a new token request");
+    assert!(
+        auth_requests(&server) >= 2,
+        "the emulator saw a new token request"
+    );
 }

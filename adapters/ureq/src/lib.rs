@@ -364,7 +364,10 @@ impl BlockingTokenManager {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.inner.state.lock().unwrap_or_else(PoisonError::into_inner)
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Runs `change` on the core with the clocks fed, then settles.
@@ -398,7 +401,9 @@ impl BlockingTokenManager {
             if sent {
                 continue;
             }
-            let next = (!state.sending).then(|| state.core.poll_timeout()).flatten();
+            let next = (!state.sending)
+                .then(|| state.core.poll_timeout())
+                .flatten();
             let wake = match (next, deadline) {
                 (Some(next), Some(deadline)) => Some(next.min(deadline)),
                 (next, deadline) => next.or(deadline),
@@ -464,7 +469,11 @@ impl BlockingTokenManager {
 
     /// Publishes, wakes waiters, then runs the event hook with the lock
     /// released.
-    fn settle<'a>(&'a self, mut state: MutexGuard<'a, State>, now: Instant) -> MutexGuard<'a, State> {
+    fn settle<'a>(
+        &'a self,
+        mut state: MutexGuard<'a, State>,
+        now: Instant,
+    ) -> MutexGuard<'a, State> {
         let events = self.publication.settle(&mut state.core, now);
         self.inner.changed.notify_all();
         for event in &events {

@@ -22,7 +22,9 @@ fn the_event_hook_may_call_back_into_the_manager() {
             move |event| {
                 let Some(manager) = slot.get() else { return };
                 if let Event::Authenticated { .. } = event {
-                    let token = manager.token().expect("the new token, from inside the hook");
+                    let token = manager
+                        .token()
+                        .expect("the new token, from inside the hook");
                     // Once: report it from inside the hook.
                     if !reported.swap(true, Ordering::SeqCst) {
                         assert!(manager.invalidate(&token));
@@ -41,6 +43,10 @@ fn the_event_hook_may_call_back_into_the_manager() {
         .expect("no deadlock")
         .expect("token");
     assert!(reported.load(Ordering::SeqCst));
-    assert_eq!(token.generation().get(), 2, "the token reported in the hook was replaced");
+    assert_eq!(
+        token.generation().get(),
+        2,
+        "the token reported in the hook was replaced"
+    );
     assert_eq!(auth_requests(&server), 2);
 }

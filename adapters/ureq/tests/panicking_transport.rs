@@ -16,8 +16,13 @@ fn a_panicking_transport_costs_one_failed_request() {
         inner: UreqTransport::new(),
         panics: AtomicU64::new(1),
     };
-    let manager = BlockingTokenManager::with_transport(config(&server), transport).expect("manager");
+    let manager =
+        BlockingTokenManager::with_transport(config(&server), transport).expect("manager");
     let token = manager.token_owned().expect("a token after the panic");
     assert_eq!(token.generation().get(), 1);
-    assert_eq!(auth_requests(&server), 1, "the panicked send never reached it");
+    assert_eq!(
+        auth_requests(&server),
+        1,
+        "the panicked send never reached it"
+    );
 }

@@ -12,7 +12,8 @@ use revault_auth_ureq::{ApiKeySecret, BlockingTokenManager, TokenError};
 #[test]
 fn a_refused_key_fails_at_once_and_a_new_key_revives_the_manager() {
     let server = server(Duration::from_secs(60), Duration::from_secs(600));
-    let manager = BlockingTokenManager::new(config_with(&server, "not-the-secret")).expect("manager");
+    let manager =
+        BlockingTokenManager::new(config_with(&server, "not-the-secret")).expect("manager");
     let started = Instant::now();
     let refused = manager.token();
     assert!(matches!(refused, Err(TokenError::Failed(_))), "{refused:?}");

@@ -25,5 +25,9 @@ fn a_wall_clock_jump_drops_the_cached_token_within_a_heartbeat() {
     std::thread::sleep(Duration::from_millis(1100));
     let second = manager.token_owned().expect("a new token");
     assert_ne!(second.generation(), first.generation());
-    assert_eq!(auth_requests(&server), 2, "the emulator saw a new token request");
+    assert_eq!(
+        auth_requests(&server),
+        2,
+        "the emulator saw a new token request"
+    );
 }

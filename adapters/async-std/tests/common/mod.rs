@@ -34,14 +34,19 @@ pub fn server(access: Duration, refresh: Duration) -> MockServer {
 
 /// A configuration for `server` with `secret` and a fast backoff.
 pub fn config_with(server: &MockServer, secret: &str) -> Config {
-    Config::builder(server.base_url(), WORKSPACE, KEY_ID, ApiKeySecret::new(secret))
-        .tune(|policy| {
-            policy.backoff_base = Duration::from_millis(20);
-            policy.backoff_cap = Duration::from_millis(200);
-            policy.request_timeout = Duration::from_secs(2);
-        })
-        .build()
-        .expect("config")
+    Config::builder(
+        server.base_url(),
+        WORKSPACE,
+        KEY_ID,
+        ApiKeySecret::new(secret),
+    )
+    .tune(|policy| {
+        policy.backoff_base = Duration::from_millis(20);
+        policy.backoff_cap = Duration::from_millis(200);
+        policy.request_timeout = Duration::from_secs(2);
+    })
+    .build()
+    .expect("config")
 }
 
 pub fn config(server: &MockServer) -> Config {
@@ -109,9 +114,14 @@ impl<T: AsyncTransport> AsyncTransport for Panicky<T> {
     ) -> impl Future<Output = Result<Response<Vec<u8>>, TransportErrorKind>> + Send {
         let panic = self
             .panics
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| left.checked_sub(1))
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                left.checked_sub(1)
+            })
             .is_ok();
-        assert!(!(panic && !self.when_polled), "a transport that panics when called");
+        assert!(
+            !panic || self.when_polled,
+            "a transport that panics when called"
+        );
         let sending = (!panic).then(|| self.inner.send(request, limits));
         async move {
             match sending {

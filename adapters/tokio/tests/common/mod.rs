@@ -29,14 +29,19 @@ pub fn server(access: Duration, refresh: Duration) -> MockServer {
 
 /// A configuration for `server` with `secret` and a fast backoff.
 pub fn config_with(server: &MockServer, secret: &str) -> Config {
-    Config::builder(server.base_url(), WORKSPACE, KEY_ID, ApiKeySecret::new(secret))
-        .tune(|policy| {
-            policy.backoff_base = Duration::from_millis(20);
-            policy.backoff_cap = Duration::from_millis(200);
-            policy.request_timeout = Duration::from_secs(2);
-        })
-        .build()
-        .expect("config")
+    Config::builder(
+        server.base_url(),
+        WORKSPACE,
+        KEY_ID,
+        ApiKeySecret::new(secret),
+    )
+    .tune(|policy| {
+        policy.backoff_base = Duration::from_millis(20);
+        policy.backoff_cap = Duration::from_millis(200);
+        policy.request_timeout = Duration::from_secs(2);
+    })
+    .build()
+    .expect("config")
 }
 
 pub fn config(server: &MockServer) -> Config {
@@ -100,11 +105,16 @@ impl<T: revault_auth_core::AsyncTransport> revault_auth_core::AsyncTransport for
         request: revault_auth_core::http::Request<Vec<u8>>,
         limits: revault_auth_core::Limits,
     ) -> impl std::future::Future<
-        Output = Result<revault_auth_core::http::Response<Vec<u8>>, revault_auth_core::TransportErrorKind>,
+        Output = Result<
+            revault_auth_core::http::Response<Vec<u8>>,
+            revault_auth_core::TransportErrorKind,
+        >,
     > + Send {
         let panic = self
             .panics
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| left.checked_sub(1))
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                left.checked_sub(1)
+            })
             .is_ok();
         let sending = (!panic).then(|| self.inner.send(request, limits));
         async move {

@@ -32,14 +32,19 @@ pub fn server(access: Duration, refresh: Duration) -> MockServer {
 
 /// A configuration for `server` with `secret` and a fast backoff.
 pub fn config_with(server: &MockServer, secret: &str) -> Config {
-    Config::builder(server.base_url(), WORKSPACE, KEY_ID, ApiKeySecret::new(secret))
-        .tune(|policy| {
-            policy.backoff_base = Duration::from_millis(20);
-            policy.backoff_cap = Duration::from_millis(200);
-            policy.request_timeout = Duration::from_secs(2);
-        })
-        .build()
-        .expect("config")
+    Config::builder(
+        server.base_url(),
+        WORKSPACE,
+        KEY_ID,
+        ApiKeySecret::new(secret),
+    )
+    .tune(|policy| {
+        policy.backoff_base = Duration::from_millis(20);
+        policy.backoff_cap = Duration::from_millis(200);
+        policy.request_timeout = Duration::from_secs(2);
+    })
+    .build()
+    .expect("config")
 }
 
 pub fn config(server: &MockServer) -> Config {
@@ -95,7 +100,9 @@ impl<T: BlockingTransport> BlockingTransport for Panicky<T> {
     ) -> Result<Response<Vec<u8>>, TransportErrorKind> {
         let panic = self
             .panics
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| left.checked_sub(1))
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                left.checked_sub(1)
+            })
             .is_ok();
         assert!(!panic, "a transport that panics");
         self.inner.send(request, limits)
