@@ -11,8 +11,8 @@
 //!   was reported rejected (the **watermark**), even when a suspend moves
 //!   the core's deadlines and the core republishes;
 //! - the **wait outcome** ([`Publication::outcome`], [`Publication::wait`]):
-//!   a token, [`TokenError::Failed`] at once when the API key was refused,
-//!   [`TokenError::Closed`], or [`TokenError::TimedOut`] with the last error;
+//!   a token, [`TokenError::Failed`](revault_auth_core::TokenError::Failed) at once when the API key was refused,
+//!   [`TokenError::Closed`](revault_auth_core::TokenError::Closed), or [`TokenError::TimedOut`](revault_auth_core::TokenError::TimedOut) with the last error;
 //! - the core's **events**, fanned out to every subscriber as a
 //!   [`broadcast::Receiver<Event>`](tokio::sync::broadcast::Receiver) (a
 //!   runtime-free channel: it works under any executor and blocking);
