@@ -13,9 +13,8 @@ use async_io::Timer;
 use futures_lite::FutureExt;
 use revault_auth_core::http::Response;
 use revault_auth_core::{AsyncTransport, AuthCore, Phase, RequestId, Transmit, TransportErrorKind};
+use revault_auth_shared::command::{Applied, Command};
 use revault_auth_shared::{HEARTBEAT, Publication};
-
-use crate::Command;
 
 pub(crate) type Answer = Result<Response<Vec<u8>>, TransportErrorKind>;
 type Sending<'a> = Pin<Box<dyn Future<Output = Answer> + Send + 'a>>;
@@ -126,26 +125,15 @@ impl Driver {
 
     fn command(&mut self, command: Option<Command>) {
         let now = Instant::now();
-        match command {
-            Some(Command::Demand) => self.core.start(now),
-            Some(Command::Rejected(generation)) => {
-                self.core.handle_rejected(generation, now);
-            }
-            Some(Command::UpdateApiKey(id, secret, answer)) => {
-                let taken = self.core.update_api_key(id, secret, now);
-                self.settle(now);
-                let _ = answer.send(taken);
-            }
-            Some(Command::Restore(saved, answer)) => {
-                let installed = self.core.restore(*saved, now, self.publication.wall());
+        let command = command.unwrap_or(Command::Shutdown);
+        match command.apply(&mut self.core, now, self.publication.wall()) {
+            Applied::Continue => {}
+            Applied::Answer(answer) => {
                 // Published before answering, so the caller sees it.
                 self.settle(now);
-                let _ = answer.send(installed);
+                answer.send();
             }
-            Some(Command::Export(answer)) => {
-                let _ = answer.send(self.core.export(now, self.publication.wall()));
-            }
-            Some(Command::Shutdown) | None => self.core.close(),
+            Applied::Stop => self.core.close(),
         }
     }
 

@@ -79,7 +79,7 @@ use async_io::Timer;
 use revault_auth_core::http::{HeaderValue, Request, Uri};
 use revault_auth_core::{AuthCore, BlockingTransport, Limits};
 use revault_auth_shared::Publication;
-use tokio::sync::oneshot;
+use revault_auth_shared::command::{self, Command};
 
 pub use revault_auth_core::{
     AccessToken, ApiKeySecret, AsyncTransport, Config, ConfigError, Event, SavedTokens, TokenError,
@@ -93,21 +93,6 @@ mod driver;
 
 /// How long [`TokenManager::token`] waits for a token by default.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(30);
-
-enum Command {
-    /// A caller wants a token: start the core.
-    Demand,
-    /// revault-api answered 401 to this generation.
-    Rejected(TokenGeneration),
-    UpdateApiKey(
-        String,
-        ApiKeySecret,
-        oneshot::Sender<Result<(), ConfigError>>,
-    ),
-    Restore(Box<SavedTokens>, oneshot::Sender<bool>),
-    Export(oneshot::Sender<Option<SavedTokens>>),
-    Shutdown,
-}
 
 /// Keeps a valid revault-api token, refreshed by a driver on its own
 /// thread. See the crate docs. A cheap handle: clones share the driver,
@@ -246,7 +231,7 @@ impl TokenManager {
             return Ok(token);
         }
         if self.publication.demand() {
-            let _ = self.commands.try_send(Command::Demand);
+            self.send(Command::Start);
         }
         let sleep = |deadline: Instant| async move {
             Timer::at(deadline).await;
@@ -272,7 +257,7 @@ impl TokenManager {
     pub fn invalidate(&self, token: &AccessToken) -> bool {
         let generation = token.generation();
         let served = self.publication.withdraw(generation);
-        let _ = self.commands.try_send(Command::Rejected(generation));
+        self.send(Command::Rejected(generation));
         served
     }
 
@@ -282,9 +267,7 @@ impl TokenManager {
     pub fn force_refresh(&self) {
         match self.try_token() {
             Some(token) => drop(self.invalidate(&token)),
-            None if self.publication.demand() => {
-                let _ = self.commands.try_send(Command::Demand);
-            }
+            None if self.publication.demand() => drop(self.send(Command::Start)),
             None => {}
         }
     }
@@ -296,30 +279,20 @@ impl TokenManager {
         api_key_id: impl Into<String>,
         api_key_secret: ApiKeySecret,
     ) -> Result<(), TokenError> {
-        let (answer, answered) = oneshot::channel();
-        let command = Command::UpdateApiKey(api_key_id.into(), api_key_secret, answer);
-        self.commands
-            .try_send(command)
-            .map_err(|_| TokenError::Closed)?;
-        answered.await.map_err(|_| TokenError::Closed)??;
-        Ok(())
+        command::update_api_key(|c| self.send(c), api_key_id.into(), api_key_secret).await
     }
 
     /// Installs tokens from a token store and returns whether anything was
     /// installed (see `AuthCore::restore`); a usable saved token is served
     /// when this returns.
     pub async fn restore(&self, saved: SavedTokens) -> bool {
-        let (answer, answered) = oneshot::channel();
-        let command = Command::Restore(Box::new(saved), answer);
-        self.commands.try_send(command).is_ok() && answered.await.unwrap_or(false)
+        command::restore(|c| self.send(c), saved).await
     }
 
     /// A snapshot of the current tokens for a token store; `None` when no
     /// access token is usable or the driver has stopped.
     pub async fn export(&self) -> Option<SavedTokens> {
-        let (answer, answered) = oneshot::channel();
-        self.commands.try_send(Command::Export(answer)).ok()?;
-        answered.await.ok().flatten()
+        command::export(|c| self.send(c)).await
     }
 
     /// A receiver for the core's events (tokens obtained, retries, expiry,
@@ -334,8 +307,12 @@ impl TokenManager {
     /// has: the token is dropped, nothing more is sent, and an in-flight
     /// request is abandoned. Dropping the last handle stops it too.
     pub async fn shutdown(&self) {
-        let _ = self.commands.try_send(Command::Shutdown);
+        self.send(Command::Shutdown);
         self.publication.closed().await;
+    }
+
+    fn send(&self, command: Command) -> bool {
+        self.commands.try_send(command).is_ok()
     }
 }
 

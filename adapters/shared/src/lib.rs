@@ -26,6 +26,7 @@
 //! never need a runtime.
 
 mod clock;
+pub mod command;
 mod publication;
 mod reader;
 mod source;

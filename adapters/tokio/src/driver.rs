@@ -9,12 +9,11 @@ use revault_auth_core::http::Response;
 use revault_auth_core::{
     AsyncTransport, AuthCore, Purpose, RequestId, Transmit, TransportErrorKind,
 };
+use revault_auth_shared::command::{Applied, Command};
 use revault_auth_shared::{HEARTBEAT, Publication};
 use tokio::sync::mpsc;
 use tokio::task::{AbortHandle, JoinError, JoinSet};
 use tracing::instrument::WithSubscriber;
-
-use crate::Command;
 
 /// Consecutive wake-ups with a deadline already due before the loop stops
 /// trusting it and naps for a millisecond instead of spinning.
@@ -85,9 +84,18 @@ impl<T: AsyncTransport> Driver<T> {
 
             tokio::select! {
                 biased;
-                command = commands.recv() => match command {
-                    Some(Command::Shutdown) | None => break,
-                    Some(command) => self.command(command),
+                command = commands.recv() => {
+                    let now = Instant::now();
+                    let command = command.unwrap_or(Command::Shutdown);
+                    match command.apply(&mut self.core, now, self.publication.wall()) {
+                        Applied::Continue => {}
+                        Applied::Answer(answer) => {
+                            // Published before answering, so the caller sees it.
+                            self.drain(now);
+                            answer.send();
+                        }
+                        Applied::Stop => break,
+                    }
                 },
                 Some(joined) = self.sends.join_next(), if !self.sends.is_empty() => match joined {
                     Ok(answer) => self.feed(answer),
@@ -100,39 +108,6 @@ impl<T: AsyncTransport> Driver<T> {
         self.core.close();
         self.drain(Instant::now());
         tracing::debug!("token manager stopped");
-    }
-
-    fn command(&mut self, command: Command) {
-        let now = Instant::now();
-        match command {
-            Command::Start => self.core.start(now),
-            Command::Rejected(generation) => {
-                let dropped = self.core.handle_rejected(generation, now);
-                tracing::debug!(
-                    generation = generation.get(),
-                    dropped,
-                    "token reported rejected"
-                );
-            }
-            Command::UpdateApiKey(id, secret, answer) => {
-                let taken = self.core.update_api_key(id, secret, now);
-                tracing::debug!(taken = taken.is_ok(), "API key replaced");
-                self.drain(now);
-                let _ = answer.send(taken);
-            }
-            Command::Restore(saved, answer) => {
-                let wall = self.publication.wall();
-                let installed = self.core.restore(*saved, now, wall);
-                tracing::debug!(installed, "saved tokens offered");
-                // Published before answering, so the caller sees it.
-                self.drain(now);
-                let _ = answer.send(installed);
-            }
-            Command::Export(answer) => {
-                let _ = answer.send(self.core.export(now, self.publication.wall()));
-            }
-            Command::Shutdown => {}
-        }
     }
 
     /// Drains the core in the documented order: requests, then events and

@@ -108,7 +108,8 @@ use std::time::{Duration, Instant};
 use revault_auth_core::http::{HeaderValue, Uri};
 use revault_auth_core::{AuthCore, AuthError, TransportErrorKind};
 use revault_auth_shared::Publication;
-use tokio::sync::{broadcast, mpsc, oneshot};
+use revault_auth_shared::command::{self, Command};
+use tokio::sync::{broadcast, mpsc};
 use tracing::instrument::WithSubscriber;
 
 pub use crate::transport::ReqwestTransport;
@@ -123,27 +124,6 @@ mod transport;
 
 /// How long [`TokenManager::token`] waits by default.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(30);
-
-/// What a handle asks of the driver task.
-#[derive(Debug)]
-enum Command {
-    /// First demand for a token.
-    Start,
-    /// revault-api answered 401 to this token generation.
-    Rejected(TokenGeneration),
-    /// A new API key; answers whether the core took it.
-    UpdateApiKey(
-        String,
-        ApiKeySecret,
-        oneshot::Sender<Result<(), ConfigError>>,
-    ),
-    /// Install saved tokens; answers whether anything was installed.
-    Restore(Box<SavedTokens>, oneshot::Sender<bool>),
-    /// Snapshot the tokens for a token store.
-    Export(oneshot::Sender<Option<SavedTokens>>),
-    /// Stop for good.
-    Shutdown,
-}
 
 /// Keeps a valid revault-api access token, refreshed by a background task.
 /// A cheap handle: clones share the task, which stops on
@@ -315,7 +295,7 @@ impl TokenManager {
     pub fn invalidate(&self, token: &AccessToken) -> bool {
         let generation = token.generation();
         let served = self.publication.withdraw(generation);
-        let _ = self.commands.send(Command::Rejected(generation));
+        self.send(Command::Rejected(generation));
         served
     }
 
@@ -325,7 +305,7 @@ impl TokenManager {
     pub fn force_refresh(&self) {
         match self.try_token() {
             Some(token) => drop(self.invalidate(&token)),
-            None if self.publication.demand() => drop(self.commands.send(Command::Start)),
+            None if self.publication.demand() => drop(self.send(Command::Start)),
             None => {}
         }
     }
@@ -338,13 +318,7 @@ impl TokenManager {
         api_key_id: impl Into<String>,
         api_key_secret: ApiKeySecret,
     ) -> Result<(), TokenError> {
-        let (answer, answered) = oneshot::channel();
-        let command = Command::UpdateApiKey(api_key_id.into(), api_key_secret, answer);
-        self.commands
-            .send(command)
-            .map_err(|_| TokenError::Closed)?;
-        answered.await.map_err(|_| TokenError::Closed)??;
-        Ok(())
+        command::update_api_key(|c| self.send(c), api_key_id.into(), api_key_secret).await
     }
 
     /// A receiver for the core's events (tokens obtained, retries, expiry,
@@ -361,9 +335,7 @@ impl TokenManager {
     /// already serves it: no request was made, and none is made until it is
     /// due for refresh (or until first demand, if none was made yet).
     pub async fn restore(&self, saved: SavedTokens) -> bool {
-        let (answer, answered) = oneshot::channel();
-        let command = Command::Restore(Box::new(saved), answer);
-        self.commands.send(command).is_ok() && answered.await.unwrap_or(false)
+        command::restore(|c| self.send(c), saved).await
     }
 
     /// A snapshot of the current tokens for a token store (see
@@ -371,21 +343,23 @@ impl TokenManager {
     /// when no access token is usable or the task has ended. Save it before
     /// relying on it elsewhere: the refresh token in it is the only one.
     pub async fn export(&self) -> Option<SavedTokens> {
-        let (answer, answered) = oneshot::channel();
-        self.commands.send(Command::Export(answer)).ok()?;
-        answered.await.ok().flatten()
+        command::export(|c| self.send(c)).await
     }
 
     /// Stops the background task for every handle and waits for it to end.
     /// Dropping the last handle stops it too, without waiting.
     pub async fn shutdown(&self) {
-        let _ = self.commands.send(Command::Shutdown);
+        self.send(Command::Shutdown);
         self.publication.closed().await;
+    }
+
+    fn send(&self, command: Command) -> bool {
+        self.commands.send(command).is_ok()
     }
 
     async fn wait_for_token(&self) -> Result<TokenRef, TokenError> {
         if self.publication.demand() {
-            let _ = self.commands.send(Command::Start);
+            self.send(Command::Start);
         }
         let sleep = |deadline: Instant| tokio::time::sleep_until(deadline.into());
         self.publication.wait(self.wait, sleep).await
