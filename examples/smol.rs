@@ -30,7 +30,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     smol::block_on(async {
         let tokens = TokenManager::new(config)?;
-        let events = tokens.subscribe();
+        let mut events = tokens.subscribe();
         let first = tokens.token_owned().await?;
         println!("token generation {}", first.generation().get());
         // Wait for the background refresh (2 s tokens refresh after ~1.6 s).

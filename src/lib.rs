@@ -1,13 +1,30 @@
 //! # revault-auth
 //!
 //! Always-valid JWTs for revault-api. This facade re-exports the sans-IO
-//! core and, behind features of the same names, the runtime adapters:
-//! `tokio`, `async-std` (also runs under smol) and `ureq` (blocking).
+//! core and, behind features of the same names, the runtime adapters, one
+//! import path per runtime:
+//!
+//! | feature | path | what |
+//! |---|---|---|
+//! | `tokio` (default) | `revault_auth::tokio::TokenManager` | background refresh task, reqwest (rustls) |
+//! | `async-std` | `revault_auth::async_std::TokenManager` | async-std and smol |
+//! | `ureq` | `revault_auth::ureq::BlockingTokenManager` | blocking, no background thread |
+//!
+//! Only `tokio` is on by default; for another runtime depend on
+//! `revault-auth` with `default-features = false, features = ["ureq"]` (or
+//! `"async-std"`). No feature pulls a command line, an emulator or a logging
+//! subscriber: the `revault-auth` binary is the `revault-auth-cli` crate.
+//!
+//! Every type a user names (configuration, errors, events, tokens, secrets)
+//! is re-exported here at the top level; the sans-IO machinery for writing
+//! your own driver is under [`core`].
 
 pub use revault_auth_core as core;
 pub use revault_auth_core::{
-    AccessToken, ApiKeySecret, AuthError, Config, ConfigError, ErrorClass, Event, Policy,
-    TokenGeneration,
+    AccessToken, AccessTokenSecret, ApiKeySecret, AsyncTransport, AuthError, BlockingTransport,
+    Config, ConfigBuilder, ConfigError, DEFAULT_MAX_BODY, ENV_API_KEY_ID, ENV_API_KEY_SECRET,
+    ENV_API_URL, ENV_WORKSPACE, ErrorClass, Event, ExpiryCause, InvalidResponse, Limits, Policy,
+    ReauthReason, SavedTokens, ServerMessage, TokenError, TokenGeneration, TransportErrorKind,
 };
 
 #[cfg(feature = "async-std")]

@@ -17,7 +17,7 @@ async fn scenario() {
     ))
     .expect("emulator");
     let manager = TokenManager::new(config_for(&server).build().expect("config")).expect("manager");
-    let events = manager.subscribe();
+    let mut events = manager.subscribe();
 
     assert!(manager.try_token().is_none());
     smol::Timer::after(Duration::from_millis(50)).await;

@@ -31,7 +31,7 @@ fn cold_start_waits_out_the_backoff_between_5xx() {
             .build()
             .expect("config");
         let manager = TokenManager::new(config).expect("manager");
-        let events = manager.subscribe();
+        let mut events = manager.subscribe();
 
         let started = Instant::now();
         let token = manager

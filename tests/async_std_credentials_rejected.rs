@@ -24,7 +24,7 @@ fn rejected_credentials_fail_after_one_request() {
             .build()
             .expect("config");
         let manager = TokenManager::new(config).expect("manager");
-        let events = manager.subscribe();
+        let mut events = manager.subscribe();
 
         for _ in 0..3 {
             match manager.token_owned().await {

@@ -31,7 +31,7 @@ async fn run(agent: Option<ureq::Agent>, status: u16) {
         None => TokenManager::new(config),
     }
     .expect("manager");
-    let events = manager.subscribe();
+    let mut events = manager.subscribe();
 
     let token = manager
         .token_owned()

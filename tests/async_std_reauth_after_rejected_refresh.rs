@@ -20,7 +20,7 @@ fn rejected_refresh_reauthenticates_once() {
         .expect("emulator");
         let manager =
             TokenManager::new(config_for(&server).build().expect("config")).expect("manager");
-        let events = manager.subscribe();
+        let mut events = manager.subscribe();
         let first = manager.token_owned().await.expect("first");
         server.revoke_refresh_tokens();
 

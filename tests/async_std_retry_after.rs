@@ -22,7 +22,7 @@ fn retry_after_is_honoured() {
         let manager = TokenManager::new(config_for(&server).build().expect("config"))
             .expect("manager")
             .wait_timeout(Duration::from_millis(300));
-        let events = manager.subscribe();
+        let mut events = manager.subscribe();
 
         let started = Instant::now();
         let mut timeouts = 0;

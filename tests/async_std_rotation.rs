@@ -20,7 +20,7 @@ fn refresh_tokens_are_rotated_and_each_used_once() {
         .expect("emulator");
         let manager =
             TokenManager::new(config_for(&server).build().expect("config")).expect("manager");
-        let events = manager.subscribe();
+        let mut events = manager.subscribe();
         let first = manager.token_owned().await.expect("first");
         let mut seen = Vec::new();
         let mut secrets = vec![first.secret().expose_secret().to_owned()];

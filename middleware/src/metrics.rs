@@ -14,7 +14,7 @@
 
 use metrics::{Unit, counter, describe_counter, describe_histogram, histogram};
 use revault_auth_core::{AuthError, ErrorClass, ExpiryCause, Purpose, ReauthReason};
-use tokio::sync::broadcast::{self, error::RecvError};
+use revault_auth_shared::broadcast::{self, error::RecvError};
 
 use crate::Event;
 
@@ -170,7 +170,7 @@ pub fn record(event: &Event) {
 
 /// Records every event `events` receives until the manager is gone. Spawn
 /// it with the receiver of
-/// [`TokenManager::subscribe`](revault_auth_tokio::TokenManager::subscribe),
+/// any manager's `subscribe()`,
 /// taken before the first request so that the first token is counted.
 pub async fn record_events(mut events: broadcast::Receiver<Event>) {
     loop {

@@ -1,57 +1,107 @@
 //! The reqwest middleware.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use http::Extensions;
 use reqwest::header::AUTHORIZATION;
 use reqwest::{Request, Response, StatusCode};
 use reqwest_middleware::{Error, Middleware, Next};
-use revault_auth_tokio::TokenManager;
+use revault_auth_shared::{TokenSource, UnauthorizedPolicy};
 
-use crate::{Unauthorized, fresh_token, report_unauthorized};
+use crate::{Guard, Origin, Scope};
 
-/// A [`reqwest_middleware::Middleware`] that authorizes each request with a
-/// revault-api token and retries once after a 401 when
-/// [`Request::try_clone`] succeeds. See the crate docs.
-#[derive(Clone, Debug)]
-pub struct AuthMiddleware {
-    manager: Arc<TokenManager>,
+/// A [`reqwest_middleware::Middleware`] that authorizes each request for
+/// the API's origin with a revault-api token and applies the 401 policy,
+/// retrying once when [`Request::try_clone`] succeeds. See the crate docs.
+#[derive(Debug)]
+pub struct AuthMiddleware<S> {
+    guard: Arc<Guard<S>>,
 }
 
-impl AuthMiddleware {
-    /// A middleware taking tokens from `manager`.
-    pub fn new(manager: Arc<TokenManager>) -> Self {
-        Self { manager }
+impl<S> Clone for AuthMiddleware<S> {
+    fn clone(&self) -> Self {
+        Self {
+            guard: Arc::clone(&self.guard),
+        }
     }
 }
 
+impl<S: TokenSource> AuthMiddleware<S> {
+    /// A middleware taking tokens from `source` (any manager, or an `Arc`
+    /// of one), for requests to its API's origin only.
+    pub fn new(source: S) -> Self {
+        Self {
+            guard: Arc::new(Guard::new(source)),
+        }
+    }
+}
+
+impl<S: TokenSource + Clone> AuthMiddleware<S> {
+    /// Also attaches the token to requests for `origin`.
+    #[must_use]
+    pub fn allow_origin(mut self, origin: Origin) -> Self {
+        Guard::adjust(&mut self.guard, |guard| guard.scope.allow(origin));
+        self
+    }
+
+    /// Attaches the token to every request, whatever its host. Only for a
+    /// client that talks to revault-api alone.
+    #[must_use]
+    pub fn any_origin(mut self) -> Self {
+        Guard::adjust(&mut self.guard, |guard| guard.scope = Scope::Anywhere);
+        self
+    }
+
+    /// How long a token whose retry got a 401 too is vouched for (default
+    /// [`DEFAULT_COOL_DOWN`](crate::DEFAULT_COOL_DOWN)).
+    #[must_use]
+    pub fn cool_down(mut self, cool_down: Duration) -> Self {
+        Guard::adjust(&mut self.guard, |guard| {
+            guard.policy = UnauthorizedPolicy::new(cool_down);
+        });
+        self
+    }
+}
+
+fn origin(request: &Request) -> Option<Origin> {
+    let url = request.url();
+    Origin::from_parts(url.scheme(), url.host_str()?, url.port())
+}
+
 #[async_trait::async_trait]
-impl Middleware for AuthMiddleware {
+impl<S: TokenSource> Middleware for AuthMiddleware<S> {
     async fn handle(
         &self,
         mut request: Request,
         extensions: &mut Extensions,
         next: Next<'_>,
     ) -> reqwest_middleware::Result<Response> {
-        let manager = &*self.manager;
-        let token = manager.token_owned().await.map_err(Error::middleware)?;
+        let guard = &*self.guard;
+        if !guard.scope.covers(origin(&request)) {
+            // Another host: it gets no token, and its 401s are its own.
+            return next.run(request, extensions).await;
+        }
+        let token = guard
+            .source
+            .token_owned()
+            .await
+            .map_err(Error::middleware)?;
         request
             .headers_mut()
             .insert(AUTHORIZATION, token.header_value().clone());
         let replay = request.try_clone();
         let response = next.clone().run(request, extensions).await?;
-        if response.status() != StatusCode::UNAUTHORIZED {
+        if response.status() != StatusCode::UNAUTHORIZED
+            || !guard.first_rejected(&token, response.headers(), replay.is_some())
+        {
             return Ok(response);
         }
         let Some(mut replay) = replay else {
-            report_unauthorized(manager, &token, Unauthorized::NotReplayable);
             return Ok(response);
         };
-        report_unauthorized(manager, &token, Unauthorized::Retried);
-        let Some(fresh) = fresh_token(manager, &token)
-            .await
-            .map_err(Error::middleware)?
-        else {
+        let fresh = guard.fresh_token(&token).await.map_err(Error::middleware)?;
+        let Some(fresh) = fresh else {
             return Ok(response);
         };
         drop(response);
@@ -60,7 +110,7 @@ impl Middleware for AuthMiddleware {
             .insert(AUTHORIZATION, fresh.header_value().clone());
         let response = next.run(replay, extensions).await?;
         if response.status() == StatusCode::UNAUTHORIZED {
-            report_unauthorized(manager, &fresh, Unauthorized::RetryRejected);
+            guard.retry_rejected(&fresh, response.headers());
         }
         Ok(response)
     }

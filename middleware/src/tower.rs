@@ -12,11 +12,12 @@ use http::header::AUTHORIZATION;
 use http::{Request, Response, StatusCode};
 use http_body_util::combinators::{BoxBody, UnsyncBoxBody};
 use http_body_util::{Either, Empty, Full};
-use revault_auth_tokio::{AccessToken, TokenError, TokenManager};
+use revault_auth_core::{AccessToken, TokenError};
+use revault_auth_shared::TokenSource;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::{Unauthorized, fresh_token, report_unauthorized};
+use crate::{Guard, Origin, Scope};
 
 /// Decides, from its body, whether a request that got a 401 can be sent a
 /// second time with a new token. See the crate docs for the policies
@@ -107,54 +108,101 @@ never_replay! {
     [] hyper::body::Incoming;
 }
 
-/// Wraps a service in [`AuthService`]: see the crate docs.
-#[derive(Clone, Debug)]
-pub struct AuthLayer<P = BufferedBodies> {
-    manager: Arc<TokenManager>,
-    policy: P,
+/// Wraps a service in [`AuthService`]: see the crate docs. Services made
+/// by one layer (and their clones) share one 401 policy.
+#[derive(Debug)]
+pub struct AuthLayer<S, P = BufferedBodies> {
+    guard: Arc<Guard<S>>,
+    replay: P,
 }
 
-impl AuthLayer {
-    /// A layer taking tokens from `manager`, retrying after a 401 the
-    /// requests whose body [`BufferedBodies`] can replay.
-    pub fn new(manager: Arc<TokenManager>) -> Self {
+impl<S, P: Clone> Clone for AuthLayer<S, P> {
+    fn clone(&self) -> Self {
         Self {
-            manager,
-            policy: BufferedBodies,
+            guard: Arc::clone(&self.guard),
+            replay: self.replay.clone(),
         }
     }
 }
 
-impl<P> AuthLayer<P> {
+impl<S: TokenSource> AuthLayer<S> {
+    /// A layer taking tokens from `source` (any manager, or an `Arc` of
+    /// one), attaching them to requests for its API's origin only, and
+    /// retrying after a 401 the requests whose body [`BufferedBodies`] can
+    /// replay.
+    pub fn new(source: S) -> Self {
+        Self {
+            guard: Arc::new(Guard::new(source)),
+            replay: BufferedBodies,
+        }
+    }
+}
+
+impl<S: TokenSource + Clone, P> AuthLayer<S, P> {
     /// The same layer with another [`ReplayPolicy`] ([`CloneBodies`],
     /// [`NoRetry`] or your own).
-    pub fn replay_policy<Q>(self, policy: Q) -> AuthLayer<Q> {
+    pub fn replay_policy<Q>(self, replay: Q) -> AuthLayer<S, Q> {
         AuthLayer {
-            manager: self.manager,
-            policy,
+            guard: self.guard,
+            replay,
         }
+    }
+
+    /// Also attaches the token to requests for `origin`.
+    #[must_use]
+    pub fn allow_origin(mut self, origin: Origin) -> Self {
+        Guard::adjust(&mut self.guard, |guard| guard.scope.allow(origin));
+        self
+    }
+
+    /// Attaches the token to every request, whatever its host. Only for a
+    /// client that talks to revault-api alone.
+    #[must_use]
+    pub fn any_origin(mut self) -> Self {
+        Guard::adjust(&mut self.guard, |guard| guard.scope = Scope::Anywhere);
+        self
+    }
+
+    /// How long a token whose retry got a 401 too is vouched for (default
+    /// [`DEFAULT_COOL_DOWN`](crate::DEFAULT_COOL_DOWN)).
+    #[must_use]
+    pub fn cool_down(mut self, cool_down: std::time::Duration) -> Self {
+        Guard::adjust(&mut self.guard, |guard| {
+            guard.policy = revault_auth_shared::UnauthorizedPolicy::new(cool_down);
+        });
+        self
     }
 }
 
-impl<S, P: Clone> Layer<S> for AuthLayer<P> {
-    type Service = AuthService<S, P>;
+impl<I, S, P: Clone> Layer<I> for AuthLayer<S, P> {
+    type Service = AuthService<I, S, P>;
 
-    fn layer(&self, inner: S) -> Self::Service {
+    fn layer(&self, inner: I) -> Self::Service {
         AuthService {
             inner,
-            manager: Arc::clone(&self.manager),
-            policy: self.policy.clone(),
+            guard: Arc::clone(&self.guard),
+            replay: self.replay.clone(),
         }
     }
 }
 
-/// A service that authorizes each request with a revault-api token and
-/// retries once after a 401. Built by [`AuthLayer`].
-#[derive(Clone, Debug)]
-pub struct AuthService<S, P = BufferedBodies> {
-    inner: S,
-    manager: Arc<TokenManager>,
-    policy: P,
+/// A service that authorizes each request for the API's origin with a
+/// revault-api token and applies the 401 policy. Built by [`AuthLayer`].
+#[derive(Debug)]
+pub struct AuthService<I, S, P = BufferedBodies> {
+    inner: I,
+    guard: Arc<Guard<S>>,
+    replay: P,
+}
+
+impl<I: Clone, S, P: Clone> Clone for AuthService<I, S, P> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            guard: Arc::clone(&self.guard),
+            replay: self.replay.clone(),
+        }
+    }
 }
 
 /// Why an [`AuthService`] call failed. Both variants display and chain as
@@ -205,17 +253,18 @@ impl<E: Into<BoxError>> AuthServiceError<E> {
 /// The future of an [`AuthService`] call.
 pub type ResponseFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
 
-impl<S, P, B, ResBody> Service<Request<B>> for AuthService<S, P>
+impl<I, S, P, B, ResBody> Service<Request<B>> for AuthService<I, S, P>
 where
-    S: Service<Request<B>, Response = Response<ResBody>> + Clone + Send + 'static,
-    S::Future: Send,
-    S::Error: Send,
+    I: Service<Request<B>, Response = Response<ResBody>> + Clone + Send + 'static,
+    I::Future: Send,
+    I::Error: Send,
+    S: TokenSource,
     P: ReplayPolicy<B>,
     B: Send + 'static,
     ResBody: Send + 'static,
 {
     type Response = Response<ResBody>;
-    type Error = AuthServiceError<S::Error>;
+    type Error = AuthServiceError<I::Error>;
     type Future = ResponseFuture<Self::Response, Self::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
@@ -227,15 +276,21 @@ where
         // waits for the next.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        let manager = Arc::clone(&self.manager);
+        if !self.guard.scope.covers(Origin::of(request.uri())) {
+            // Another host: it gets no token, and its 401s are its own.
+            let call = inner.call(request);
+            return Box::pin(async move { call.await.map_err(AuthServiceError::Inner) });
+        }
+        let guard = Arc::clone(&self.guard);
         let (parts, body) = request.into_parts();
         let replay = self
-            .policy
+            .replay
             .replay(&body)
             .map(|copy| Request::from_parts(parts.clone(), copy));
         let request = Request::from_parts(parts, body);
         Box::pin(async move {
-            let token = manager
+            let token = guard
+                .source
                 .token_owned()
                 .await
                 .map_err(AuthServiceError::Token)?;
@@ -243,15 +298,15 @@ where
                 .call(authorize(request, &token))
                 .await
                 .map_err(AuthServiceError::Inner)?;
-            if response.status() != StatusCode::UNAUTHORIZED {
+            if response.status() != StatusCode::UNAUTHORIZED
+                || !guard.first_rejected(&token, response.headers(), replay.is_some())
+            {
                 return Ok(response);
             }
             let Some(replay) = replay else {
-                report_unauthorized(&manager, &token, Unauthorized::NotReplayable);
                 return Ok(response);
             };
-            report_unauthorized(&manager, &token, Unauthorized::Retried);
-            let fresh = fresh_token(&manager, &token).await;
+            let fresh = guard.fresh_token(&token).await;
             let Some(fresh) = fresh.map_err(AuthServiceError::Token)? else {
                 return Ok(response);
             };
@@ -264,7 +319,7 @@ where
                 .await
                 .map_err(AuthServiceError::Inner)?;
             if response.status() == StatusCode::UNAUTHORIZED {
-                report_unauthorized(&manager, &fresh, Unauthorized::RetryRejected);
+                guard.retry_rejected(&fresh, response.headers());
             }
             Ok(response)
         })

@@ -16,7 +16,7 @@ async fn a_rejected_api_key_surfaces_as_a_token_error() {
     let wrong = "mw-wrong-secret-4e7a";
     let manager = TokenManager::new(config(&server, wrong)).expect("runtime");
     let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
-        .with(AuthMiddleware::new(manager.into()))
+        .with(AuthMiddleware::new(manager))
         .build();
 
     let error = client

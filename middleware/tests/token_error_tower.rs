@@ -17,7 +17,7 @@ async fn a_rejected_api_key_surfaces_as_a_typed_token_error() {
     let wrong = "mw-wrong-secret-9d1c";
     let manager = TokenManager::new(config(&server, wrong)).expect("runtime");
     let service = ServiceBuilder::new()
-        .layer(AuthLayer::new(manager.into()))
+        .layer(AuthLayer::new(manager))
         .service(hyper_client());
 
     let error = service

@@ -14,7 +14,7 @@
 //! smol::block_on(async {
 //!     // REVAULT_API_URL, REVAULT_WORKSPACE, REVAULT_API_KEY_ID, REVAULT_API_KEY_SECRET
 //!     let tokens = TokenManager::from_env()?;
-//!     let token = tokens.token_owned().await?;
+//!     let token = tokens.token().await?; // may be held across the call's `.await`
 //!     let header = token.header_value(); // `Bearer <jwt>`, marked sensitive
 //!     # let _ = header;
 //!     // ... call revault-api with `header`; if it answers 401:
@@ -31,9 +31,18 @@
 //! driver, the loop around the sans-IO core, runs on a dedicated thread
 //! (`revault-auth`, one per manager) under [`async_io::block_on`]: its
 //! deadlines are [`async_io::Timer`]s, commands arrive over
-//! [`async_channel`], waiting callers are woken through [`event_listener`].
-//! The constructors need no runtime and work from any thread. The driver
-//! stops on [`TokenManager::shutdown`] or when the manager is dropped.
+//! [`async_channel`]. The constructors need no runtime and work from any
+//! thread. The driver stops on [`TokenManager::shutdown`] (through any
+//! handle or `Arc`) or when the last handle is dropped. A transport that
+//! panics costs one failed request, not the driver.
+//!
+//! ## Handles and lifecycle
+//! [`TokenManager`] is a cheap `Clone` handle with the same API as the
+//! tokio and ureq managers: `token`, `token_owned`, `invalidate` (always
+//! reaches the core), `force_refresh`, `update_api_key` (also revives a
+//! manager whose key was refused; until then callers get
+//! [`TokenError::Failed`] at once and the driver keeps running),
+//! `restore`/`export`, `subscribe` and `shutdown`.
 //!
 //! ## Transport
 //! The default transport is [ureq] 3 run on the [`blocking`] thread pool
@@ -44,12 +53,12 @@
 //! loopback. Any other client fits through [`TokenManager::with_transport`].
 //!
 //! ## Reading and waiting
-//! [`TokenManager::try_token`] is one `ArcSwap` load plus a clock read: the
-//! token is served until its safety floor, and not after a suspend that
-//! the monotonic clock missed (the driver then re-reads the clocks).
-//! [`TokenManager::token`] waits only when no valid token exists, up to 30
-//! s by default, and fails at once with [`TokenError::Failed`] when the API
-//! key was rejected.
+//! [`TokenManager::try_token`] is one `ArcSwapOption` load: no lock, no
+//! allocation, no clock read. The driver withdraws the token at its safety
+//! floor, and wakes every second to compare the wall clock with the
+//! monotonic one, so after a suspend the token is withdrawn within a second
+//! of waking. [`TokenManager::token`] waits only when no valid token
+//! exists, up to 30 s by default.
 //!
 //! ## Logs
 //! `tracing` debug events, target `revault_auth_async_std`: `sending token request`
@@ -62,94 +71,92 @@
 
 use std::fmt;
 use std::future::Future;
-use std::ops::Deref;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use arc_swap::{ArcSwapOption, Guard};
-use async_channel::{Receiver, Sender};
+use async_channel::Sender;
 use async_io::Timer;
-use futures_lite::FutureExt;
-use revault_auth_core::http::{HeaderValue, Request, Response};
-use revault_auth_core::{
-    AuthCore, AuthError, BlockingTransport, Limits, Phase, PublishedToken, RequestId,
-    TransportErrorKind,
-};
+use revault_auth_core::http::{HeaderValue, Request, Uri};
+use revault_auth_core::{AuthCore, BlockingTransport, Limits};
+use revault_auth_shared::Publication;
+use revault_auth_shared::command::{self, Command};
 
 pub use revault_auth_core::{
-    AccessToken, ApiKeySecret, AsyncTransport, Config, Event, TokenError, TokenGeneration,
+    AccessToken, ApiKeySecret, AsyncTransport, Config, ConfigError, Event, SavedTokens, TokenError,
+    TokenGeneration,
 };
+pub use revault_auth_shared::{
+    EVENT_CAPACITY, TokenReader, TokenRef, TokenSource, WallClock, broadcast,
+};
+
+mod driver;
 
 /// How long [`TokenManager::token`] waits for a token by default.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(30);
 
-/// Events buffered per subscriber before the oldest are dropped.
-pub const EVENT_CAPACITY: usize = 64;
-
-type Answer = Result<Response<Vec<u8>>, TransportErrorKind>;
-type Sending<'a> = Pin<Box<dyn Future<Output = Answer> + Send + 'a>>;
-
-#[derive(Default)]
-struct Status {
-    failure: Option<AuthError>,
-    last_error: Option<AuthError>,
-    closed: bool,
-}
-
-/// What the manager and the driver share.
-struct Shared {
-    published: ArcSwapOption<PublishedToken>,
-    status: Mutex<Status>,
-    subscribers: Mutex<Vec<Sender<Event>>>,
-    changed: event_listener::Event,
-    demanded: AtomicBool,
-    nudged: AtomicBool,
-    /// The newest generation withdrawn by `invalidate`: never republished,
-    /// even before the driver has told the core.
-    rejected: AtomicU64,
-    tolerance: Duration,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-impl Shared {
-    fn close(&self) {
-        self.published.store(None);
-        lock(&self.status).closed = true;
-        self.changed.notify(usize::MAX);
-    }
-}
-
-enum Command {
-    /// A caller wants a token: start the core.
-    Demand,
-    /// The wall clock says the machine slept: re-read the clocks.
-    Nudge,
-    /// revault-api answered 401 to this generation.
-    Rejected(TokenGeneration),
-    Shutdown,
-}
-
 /// Keeps a valid revault-api token, refreshed by a driver on its own
-/// thread. See the crate docs. To share it, put it in an `Arc`; the driver
-/// stops on [`shutdown`](Self::shutdown) or when the manager is dropped.
+/// thread. See the crate docs. A cheap handle: clones share the driver,
+/// which stops on [`shutdown`](Self::shutdown) or when the last clone is
+/// dropped.
+#[derive(Clone)]
 pub struct TokenManager {
-    shared: Arc<Shared>,
+    publication: Arc<Publication>,
     commands: Sender<Command>,
     wait: Duration,
 }
 
 impl fmt::Debug for TokenManager {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let published = self.shared.published.load();
         f.debug_struct("TokenManager")
-            .field("token", &published.as_deref().map(|p| p.token()))
+            .field("publication", &self.publication)
             .field("wait", &self.wait)
             .finish_non_exhaustive()
+    }
+}
+
+/// Options for a [`TokenManager`], from [`TokenManager::builder`].
+#[derive(Debug)]
+pub struct Builder<T> {
+    config: Config,
+    transport: T,
+    wait: Duration,
+    wall: WallClock,
+}
+
+impl<T: AsyncTransport> Builder<T> {
+    /// How long [`TokenManager::token`] waits (default [`DEFAULT_WAIT`]).
+    #[must_use]
+    pub fn wait_timeout(mut self, wait: Duration) -> Self {
+        self.wait = wait;
+        self
+    }
+
+    /// Where the wall clock is read (default `SystemTime::now`): tests use
+    /// it to simulate a suspend.
+    #[must_use]
+    pub fn wall_clock(mut self, wall: WallClock) -> Self {
+        self.wall = wall;
+        self
+    }
+
+    /// Starts the driver thread; fails with [`TokenError::Closed`] if it
+    /// cannot be spawned. Nothing is sent before the first call for a token
+    /// unless the configuration is eager.
+    pub fn build(self) -> Result<TokenManager, TokenError> {
+        let publication = Arc::new(Publication::new(self.config.token_uri(), self.wall));
+        let (commands, receiver) = async_channel::unbounded();
+        let core = AuthCore::new(self.config, Instant::now());
+        let driver = driver::Driver::new(core, Arc::clone(&publication), receiver);
+        let transport = self.transport;
+        std::thread::Builder::new()
+            .name("revault-auth".to_owned())
+            .spawn(move || async_io::block_on(driver.run(transport)))
+            .map_err(|_| TokenError::Closed)?;
+        Ok(TokenManager {
+            publication,
+            commands,
+            wait: self.wait,
+        })
     }
 }
 
@@ -175,44 +182,28 @@ impl TokenManager {
     /// A manager sending with any [`AsyncTransport`] (it must not follow
     /// redirects), for example
     /// `revault_auth_core::testing::ScriptedTransport` in unit tests.
-    /// Starts the driver thread; fails with [`TokenError::Closed`] if it
-    /// cannot be spawned. Nothing is sent before the first call for a token
-    /// unless the configuration is eager.
     pub fn with_transport(
         config: Config,
         transport: impl AsyncTransport,
     ) -> Result<Self, TokenError> {
-        let shared = Arc::new(Shared {
-            published: ArcSwapOption::empty(),
-            status: Mutex::default(),
-            subscribers: Mutex::default(),
-            changed: event_listener::Event::new(),
-            demanded: AtomicBool::new(false),
-            nudged: AtomicBool::new(false),
-            rejected: AtomicU64::new(0),
-            tolerance: config.policy().suspend_tolerance,
-        });
-        let (commands, receiver) = async_channel::unbounded();
-        let driver = Driver {
-            core: AuthCore::new(config, Instant::now()),
-            published_version: 0,
-            shared: Arc::clone(&shared),
-            commands: receiver,
-        };
-        std::thread::Builder::new()
-            .name("revault-auth".to_owned())
-            .spawn(move || async_io::block_on(driver.run(transport)))
-            .map_err(|_| TokenError::Closed)?;
-        Ok(Self {
-            shared,
-            commands,
+        Self::builder(config, transport).build()
+    }
+
+    /// Options (wait deadline, wall clock) for a manager sending through
+    /// `transport`.
+    pub fn builder<T: AsyncTransport>(config: Config, transport: T) -> Builder<T> {
+        Builder {
+            config,
+            transport,
             wait: DEFAULT_WAIT,
-        })
+            wall: WallClock::default(),
+        }
     }
 
     /// Sets how long [`token`](Self::token) waits when no valid token
     /// exists before returning [`TokenError::TimedOut`] (default
-    /// [`DEFAULT_WAIT`]). The driver keeps trying after a caller gives up.
+    /// [`DEFAULT_WAIT`]), for this handle. The driver keeps trying after a
+    /// caller gives up.
     #[must_use]
     pub fn wait_timeout(mut self, wait: Duration) -> Self {
         self.wait = wait;
@@ -220,69 +211,35 @@ impl TokenManager {
     }
 
     /// The published token if it is valid: no lock, no allocation, no
-    /// reference-count increment. Never starts authentication.
+    /// clock read. Never starts authentication.
+    #[inline]
     pub fn try_token(&self) -> Option<TokenRef> {
-        let now = Instant::now();
-        let guard = self.shared.published.load();
-        let published = guard.as_deref()?;
-        if published.usable(now, SystemTime::now(), self.shared.tolerance) {
-            return Some(TokenRef(guard));
-        }
-        // The machine slept: have the driver re-read the clocks.
-        if now < published.usable_until() && !self.shared.nudged.swap(true, Ordering::AcqRel) {
-            let _ = self.commands.try_send(Command::Nudge);
-        }
-        None
+        self.publication.try_token()
+    }
+
+    /// A per-thread reader: one atomic load and a comparison per read.
+    pub fn reader(&self) -> TokenReader {
+        self.publication.reader()
     }
 
     /// A valid token: at once when one is published; otherwise starts the
-    /// driver on first demand and waits for a token, a terminal failure
-    /// ([`TokenError::Failed`]) or the wait deadline
+    /// driver on first demand and waits for a token, the error the API key
+    /// drew ([`TokenError::Failed`], at once) or the wait deadline
     /// ([`TokenError::TimedOut`], with the last transient error).
     pub async fn token(&self) -> Result<TokenRef, TokenError> {
         if let Some(token) = self.try_token() {
             return Ok(token);
         }
-        let started = Instant::now();
-        let deadline = started.checked_add(self.wait);
-        if !self.shared.demanded.swap(true, Ordering::AcqRel) {
-            let _ = self.commands.try_send(Command::Demand);
+        if self.publication.demand() {
+            self.send(Command::Start);
         }
-        loop {
-            let listener = self.shared.changed.listen();
-            if let Some(token) = self.try_token() {
-                return Ok(token);
-            }
-            let now = Instant::now();
-            {
-                let status = lock(&self.shared.status);
-                if let Some(error) = &status.failure {
-                    return Err(TokenError::Failed(error.clone()));
-                }
-                if status.closed {
-                    return Err(TokenError::Closed);
-                }
-                if deadline.is_some_and(|deadline| now >= deadline) {
-                    let waited = now.saturating_duration_since(started);
-                    return Err(TokenError::TimedOut {
-                        waited_ms: u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
-                        last_error: status.last_error.clone(),
-                    });
-                }
-            }
-            match deadline {
-                Some(deadline) => {
-                    let timeout = async {
-                        Timer::at(deadline).await;
-                    };
-                    listener.or(timeout).await;
-                }
-                None => listener.await,
-            }
-        }
+        let sleep = |deadline: Instant| async move {
+            Timer::at(deadline).await;
+        };
+        self.publication.wait(self.wait, sleep).await
     }
 
-    /// Like [`token`](Self::token), as an `Arc` to keep across `.await`s.
+    /// Like [`token`](Self::token), as an `Arc`.
     pub async fn token_owned(&self) -> Result<Arc<AccessToken>, TokenError> {
         self.token().await.map(TokenRef::into_owned)
     }
@@ -293,232 +250,83 @@ impl TokenManager {
     }
 
     /// revault-api answered 401 to a call made with `token`: it is
-    /// withdrawn at once if it is still the one served, and the driver gets
-    /// a new one. Reports about a token already replaced or withdrawn
-    /// change nothing, so many failing calls cause one refresh. Returns
-    /// whether this call withdrew the token.
+    /// withdrawn at once and never served again, and the core always hears
+    /// of it (it ignores reports about a token already replaced), so many
+    /// failing calls cause one refresh. Returns whether `token` was the one
+    /// served until now.
     pub fn invalidate(&self, token: &AccessToken) -> bool {
         let generation = token.generation();
-        let current = self.shared.published.load();
-        if current.as_ref().map(|p| p.generation()) != Some(generation) {
-            return false;
+        let served = self.publication.withdraw(generation);
+        self.send(Command::Rejected(generation));
+        served
+    }
+
+    /// Replaces the served token with a new one, now, as if revault-api had
+    /// rejected it (forced refreshes back to back follow the core's
+    /// backoff). Starts the driver if no token was asked for yet.
+    pub fn force_refresh(&self) {
+        match self.try_token() {
+            Some(token) => drop(self.invalidate(&token)),
+            None if self.publication.demand() => drop(self.send(Command::Start)),
+            None => {}
         }
-        let previous = self.shared.published.compare_and_swap(&*current, None);
-        let withdrawn = match (previous.as_ref(), current.as_ref()) {
-            (Some(previous), Some(current)) => Arc::ptr_eq(previous, current),
-            _ => false,
-        };
-        if withdrawn {
-            self.shared
-                .rejected
-                .fetch_max(generation.get(), Ordering::AcqRel);
-            let _ = self.commands.try_send(Command::Rejected(generation));
-        }
-        withdrawn
+    }
+
+    /// Replaces the API key (rotation, or recovery after the key was
+    /// refused). The current token keeps being served until it is due.
+    pub async fn update_api_key(
+        &self,
+        api_key_id: impl Into<String>,
+        api_key_secret: ApiKeySecret,
+    ) -> Result<(), TokenError> {
+        command::update_api_key(|c| self.send(c), api_key_id.into(), api_key_secret).await
+    }
+
+    /// Installs tokens from a token store and returns whether anything was
+    /// installed (see `AuthCore::restore`); a usable saved token is served
+    /// when this returns.
+    pub async fn restore(&self, saved: SavedTokens) -> bool {
+        command::restore(|c| self.send(c), saved).await
+    }
+
+    /// A snapshot of the current tokens for a token store; `None` when no
+    /// access token is usable or the driver has stopped.
+    pub async fn export(&self) -> Option<SavedTokens> {
+        command::export(|c| self.send(c)).await
     }
 
     /// A receiver for the core's events (tokens obtained, retries, expiry,
     /// failure), none carrying a secret. Each subscriber gets every event
     /// from now on; past [`EVENT_CAPACITY`] unread ones, the oldest are
-    /// dropped.
-    pub fn subscribe(&self) -> Receiver<Event> {
-        let (sender, receiver) = async_channel::bounded(EVENT_CAPACITY);
-        lock(&self.shared.subscribers).push(sender);
-        receiver
+    /// dropped. The channel works on any executor.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.publication.subscribe()
     }
 
-    /// Stops the driver for good and waits until it has: the token is
-    /// dropped, nothing more is sent, and an in-flight request is abandoned.
-    /// Dropping the manager stops it too, without waiting.
-    pub async fn shutdown(self) {
-        let _ = self.commands.try_send(Command::Shutdown);
-        loop {
-            let listener = self.shared.changed.listen();
-            if lock(&self.shared.status).closed {
-                return;
-            }
-            listener.await;
-        }
+    /// Stops the driver for good (for every handle) and waits until it
+    /// has: the token is dropped, nothing more is sent, and an in-flight
+    /// request is abandoned. Dropping the last handle stops it too.
+    pub async fn shutdown(&self) {
+        self.send(Command::Shutdown);
+        self.publication.closed().await;
+    }
+
+    fn send(&self, command: Command) -> bool {
+        self.commands.try_send(command).is_ok()
     }
 }
 
-/// A published token, borrowed for a short while (an `arc_swap` guard).
-/// Dereferences to [`AccessToken`]. Drop it soon; convert it with
-/// [`into_owned`](Self::into_owned) to keep it across `.await`s.
-pub struct TokenRef(Guard<Option<Arc<PublishedToken>>>);
-
-impl TokenRef {
-    /// The token as an `Arc` (one reference-count increment).
-    pub fn into_owned(self) -> Arc<AccessToken> {
-        match self.0.as_deref() {
-            Some(published) => Arc::clone(published.token()),
-            None => unreachable!("a TokenRef always holds a token"),
-        }
-    }
-}
-
-impl Deref for TokenRef {
-    type Target = AccessToken;
-
-    fn deref(&self) -> &AccessToken {
-        match self.0.as_deref() {
-            Some(published) => published.token(),
-            None => unreachable!("a TokenRef always holds a token"),
-        }
-    }
-}
-
-impl fmt::Debug for TokenRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&**self, f)
-    }
-}
-
-/// The loop around the core, on its own thread.
-struct Driver {
-    core: AuthCore,
-    /// The core's `token_version` when the token was last published.
-    published_version: u64,
-    shared: Arc<Shared>,
-    commands: Receiver<Command>,
-}
-
-/// What woke the driver.
-enum Wake {
-    Answer(Answer),
-    Timer,
-    Command(Option<Command>),
-}
-
-/// Marks the manager closed however the driver ends, even by a panic.
-struct CloseOnExit(Arc<Shared>);
-
-impl Drop for CloseOnExit {
-    fn drop(&mut self) {
-        self.0.close();
-    }
-}
-
-impl Driver {
-    async fn run(mut self, transport: impl AsyncTransport) {
-        let _close = CloseOnExit(Arc::clone(&self.shared));
-        let mut in_flight: Option<(RequestId, Sending<'_>)> = None;
-        let mut republish = false;
-        loop {
-            let now = Instant::now();
-            self.core.handle_wall_clock(now, SystemTime::now());
-            self.core.handle_timeout(now);
-            // The core gave up on the request (its own deadline): drop it.
-            if in_flight.as_ref().map(|(id, _)| *id) != self.core.in_flight().map(|(id, _)| id) {
-                in_flight = None;
-            }
-            if in_flight.is_none()
-                && let Some(transmit) = self.core.poll_transmit(now)
-            {
-                let (id, limits) = (transmit.id, transmit.limits());
-                tracing::debug!(request_id = id.get(), purpose = ?transmit.purpose, "sending token request");
-                in_flight = Some((
-                    id,
-                    Box::pin(transport.send(transmit.into_request(), limits)),
-                ));
-            }
-            self.settle(now, std::mem::take(&mut republish));
-            if self.core.phase() == Phase::Closed {
-                return;
-            }
-            let deadline = self.core.poll_timeout();
-            let answer = async {
-                match in_flight.as_mut() {
-                    Some((_, request)) => Wake::Answer(request.as_mut().await),
-                    None => std::future::pending().await,
-                }
-            };
-            let timer = async {
-                match deadline {
-                    Some(deadline) => {
-                        Timer::at(deadline).await;
-                        Wake::Timer
-                    }
-                    None => std::future::pending().await,
-                }
-            };
-            let command = async { Wake::Command(self.commands.recv().await.ok()) };
-            let wake = answer.or(timer).or(command).await;
-            let now = Instant::now();
-            match wake {
-                Wake::Answer(answer) => {
-                    if let Some((id, _)) = in_flight.take() {
-                        match &answer {
-                            Ok(response) => {
-                                let status = response.status().as_u16();
-                                tracing::debug!(request_id = id.get(), status, "answer");
-                            }
-                            Err(kind) => {
-                                tracing::debug!(request_id = id.get(), error = %kind, "transport error");
-                            }
-                        }
-                        match answer {
-                            Ok(response) => self.core.handle_response(id, response, now),
-                            Err(kind) => self.core.handle_transport_error(id, kind, now),
-                        };
-                    }
-                }
-                Wake::Timer => {}
-                Wake::Command(Some(Command::Demand)) => self.core.start(now),
-                Wake::Command(Some(Command::Nudge)) => {
-                    self.shared.nudged.store(false, Ordering::Release);
-                    republish = true;
-                }
-                Wake::Command(Some(Command::Rejected(generation))) => {
-                    self.core.handle_rejected(generation, now);
-                }
-                Wake::Command(Some(Command::Shutdown) | None) => self.core.close(),
-            }
-        }
+impl TokenSource for TokenManager {
+    fn token_owned(&self) -> impl Future<Output = Result<Arc<AccessToken>, TokenError>> + Send {
+        TokenManager::token_owned(self)
     }
 
-    /// Drains events, records failures for waiters, publishes the token and
-    /// wakes the callers.
-    fn settle(&mut self, now: Instant, republish: bool) {
-        let mut events = Vec::new();
-        {
-            let mut status = lock(&self.shared.status);
-            while let Some(event) = self.core.poll_event() {
-                tracing::debug!(?event, "token event");
-                events.push(event);
-            }
-            status.failure = self.core.failure().cloned();
-            status.last_error = self.core.last_error().cloned();
-        }
-        self.publish(now, republish);
-        self.shared.changed.notify(usize::MAX);
-        // After publishing, so a subscriber told of a new token gets it. A
-        // full queue drops its oldest event; a dropped receiver its queue.
-        let mut subscribers = lock(&self.shared.subscribers);
-        for event in events {
-            subscribers.retain(|subscriber| subscriber.force_send(event.clone()).is_ok());
-        }
+    fn invalidate(&self, token: &AccessToken) -> bool {
+        TokenManager::invalidate(self, token)
     }
 
-    /// Publishes the core's token when it changed (a new token, deadlines
-    /// moved after a suspend, or none any more), or restamps it when a
-    /// reader saw the machine sleep. A generation `invalidate` withdrew is
-    /// never republished, even before the core has heard of it.
-    fn publish(&mut self, now: Instant, republish: bool) {
-        let version = self.core.token_version();
-        if !republish && version == self.published_version {
-            return;
-        }
-        self.published_version = version;
-        let rejected = self.shared.rejected.load(Ordering::Acquire);
-        let current = self
-            .core
-            .access_token(now)
-            .filter(|token| token.generation().get() > rejected);
-        let wall = SystemTime::now();
-        self.shared
-            .published
-            .store(current.map(|token| Arc::new(PublishedToken::new(token, now, wall))));
+    fn api(&self) -> &Uri {
+        self.publication.api()
     }
 }
 
@@ -547,7 +355,7 @@ impl AsyncTransport for UreqTransport {
         &self,
         request: Request<Vec<u8>>,
         limits: Limits,
-    ) -> impl Future<Output = Answer> + Send {
+    ) -> impl Future<Output = driver::Answer> + Send {
         let transport = self.0.clone();
         blocking::unblock(move || BlockingTransport::send(&transport, request, limits))
     }

@@ -1,23 +1,19 @@
 //! The background task: the core's drive loop on tokio (drain → send → wait
-//! for an answer, a deadline or a command → feed back).
+//! for an answer, a deadline or a command → feed back). Publishing, waking
+//! callers and events are the shared [`Publication`]'s.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use revault_auth_core::http::Response;
 use revault_auth_core::{
-    AsyncTransport, AuthCore, AuthError, Event, Purpose, RequestId, Transmit, TransportErrorKind,
+    AsyncTransport, AuthCore, Purpose, RequestId, Transmit, TransportErrorKind,
 };
-use tokio::sync::{broadcast, mpsc};
-use tokio::task::JoinSet;
+use revault_auth_shared::command::{Applied, Command};
+use revault_auth_shared::{HEARTBEAT, Publication};
+use tokio::sync::mpsc;
+use tokio::task::{AbortHandle, JoinError, JoinSet};
 use tracing::instrument::WithSubscriber;
-
-use crate::{Command, Shared};
-
-/// Longest sleep: a machine suspended longer is noticed within this long of
-/// waking (monotonic clocks stop while suspended; the wall clock does not).
-const MAX_NAP: Duration = Duration::from_secs(10);
 
 /// Consecutive wake-ups with a deadline already due before the loop stops
 /// trusting it and naps for a millisecond instead of spinning.
@@ -34,58 +30,45 @@ struct Answer {
 pub(crate) struct Driver<T> {
     core: AuthCore,
     transport: Arc<T>,
-    shared: Arc<Shared>,
-    events: broadcast::Sender<Event>,
+    publication: Arc<Publication>,
     sends: JoinSet<Answer>,
-    /// The core's `token_version` when this task last stored `shared.token`.
-    published: u64,
-    /// The core's last error, as this task last stored it.
-    last_error: Option<AuthError>,
-    /// Whether the core's terminal failure has been stored.
-    failed: bool,
+    /// The request in flight and its task, to abort it once the core has
+    /// given up on it.
+    sending: Option<(RequestId, AbortHandle)>,
 }
 
-/// Marks the manager closed however the task ends (shutdown, drop, a
-/// runtime shutting down, a panic), so that no caller waits in vain.
-struct CloseOnDrop(Arc<Shared>);
+/// Marks the manager closed however the task ends (shutdown, the last
+/// handle dropped, a runtime shutting down, a panic).
+struct CloseOnDrop(Arc<Publication>);
 
 impl Drop for CloseOnDrop {
     fn drop(&mut self) {
-        self.0.token.store(None);
-        self.0.closed.store(true, Ordering::Release);
-        self.0.changed.notify_waiters();
+        self.0.close();
     }
 }
 
 impl<T: AsyncTransport> Driver<T> {
-    pub(crate) fn new(
-        core: AuthCore,
-        transport: T,
-        shared: Arc<Shared>,
-        events: broadcast::Sender<Event>,
-    ) -> Self {
+    pub(crate) fn new(core: AuthCore, transport: T, publication: Arc<Publication>) -> Self {
         Self {
             core,
             transport: Arc::new(transport),
-            shared,
-            events,
+            publication,
             sends: JoinSet::new(),
-            published: 0,
-            last_error: None,
-            failed: false,
+            sending: None,
         }
     }
 
     pub(crate) async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
-        let _closed = CloseOnDrop(Arc::clone(&self.shared));
+        let _closed = CloseOnDrop(Arc::clone(&self.publication));
         let mut immediate = 0;
         loop {
             let now = Instant::now();
-            self.core.handle_wall_clock(now, SystemTime::now());
+            self.core.handle_wall_clock(now, self.publication.wall());
             self.core.handle_timeout(now);
             self.drain(now);
 
-            let nap = now + MAX_NAP;
+            // Wake at least every heartbeat, to notice a suspend.
+            let nap = now + HEARTBEAT;
             let deadline = self.core.poll_timeout().map_or(nap, |at| at.min(nap));
             // A deadline already due is acted on now rather than left to a
             // timer that tokio's cooperative budget may hold back (quinn's fix).
@@ -101,79 +84,47 @@ impl<T: AsyncTransport> Driver<T> {
 
             tokio::select! {
                 biased;
-                command = commands.recv() => match command {
-                    Some(Command::Start) => self.core.start(Instant::now()),
-                    Some(Command::Rejected(generation)) => {
-                        let dropped = self.core.handle_rejected(generation, Instant::now());
-                        tracing::debug!(generation = generation.get(), dropped, "token reported rejected");
+                command = commands.recv() => {
+                    let now = Instant::now();
+                    let command = command.unwrap_or(Command::Shutdown);
+                    match command.apply(&mut self.core, now, self.publication.wall()) {
+                        Applied::Continue => {}
+                        Applied::Answer(answer) => {
+                            // Published before answering, so the caller sees it.
+                            self.drain(now);
+                            answer.send();
+                        }
+                        Applied::Stop => break,
                     }
-                    Some(Command::Restore(saved, answer)) => {
-                        let now = Instant::now();
-                        let installed = self.core.restore(*saved, now, SystemTime::now());
-                        tracing::debug!(installed, "saved tokens offered");
-                        // Published before answering, so the caller sees it.
-                        self.drain(now);
-                        let _ = answer.send(installed);
-                    }
-                    Some(Command::Export(answer)) => {
-                        let _ = answer.send(self.core.export(Instant::now(), SystemTime::now()));
-                    }
-                    Some(Command::Shutdown) | None => break,
                 },
                 Some(joined) = self.sends.join_next(), if !self.sends.is_empty() => match joined {
                     Ok(answer) => self.feed(answer),
-                    // The core's own request deadline covers a lost answer.
-                    Err(error) => tracing::warn!(panicked = error.is_panic(), "a send task failed"),
+                    Err(error) => self.lost(&error),
                 },
                 () = tokio::time::sleep_until(deadline.into()) => {}
             }
         }
+        self.sends.abort_all();
         self.core.close();
         self.drain(Instant::now());
         tracing::debug!("token manager stopped");
     }
 
-    /// Drains the core in the documented order: requests, then events; the
-    /// token is published before the events go out.
+    /// Drains the core in the documented order: requests, then events and
+    /// the token (published before the events that announce it go out).
     fn drain(&mut self, now: Instant) {
+        // The core gave up on the request (its own deadline): abort the
+        // send, so a transport that ignores its limits cannot pile up.
+        let in_flight = self.core.in_flight().map(|(id, _)| id);
+        if let Some((id, task)) = self.sending.take_if(|(id, _)| Some(*id) != in_flight) {
+            tracing::debug!(request_id = id.get(), "abandoned send aborted");
+            task.abort();
+        }
         while let Some(transmit) = self.core.poll_transmit(now) {
             self.send(transmit);
         }
-        let mut events = Vec::new();
-        while let Some(event) = self.core.poll_event() {
-            events.push(event);
-        }
-        self.publish(now);
-        // After publishing, so a subscriber told of a new token gets it.
-        for event in events {
+        for event in self.publication.settle(&mut self.core, now) {
             tracing::debug!(?event, "token event");
-            let _ = self.events.send(event);
-        }
-    }
-
-    /// Stores the failure, the last error and the token for readers, and
-    /// wakes the waiting callers when any of it changed.
-    fn publish(&mut self, now: Instant) {
-        let mut wake = false;
-        if let Some(error) = self.core.failure().filter(|_| !self.failed) {
-            self.shared.failure.store(Some(Arc::new(error.clone())));
-            self.failed = true;
-            wake = true;
-        }
-        if self.core.last_error() != self.last_error.as_ref() {
-            self.last_error = self.core.last_error().cloned();
-            let shared = self.last_error.clone().map(Arc::new);
-            self.shared.last_error.store(shared);
-        }
-        let version = self.core.token_version();
-        if version != self.published {
-            let current = self.core.access_token(now).cloned().map(Arc::new);
-            self.shared.token.store(current);
-            self.published = version;
-            wake = true;
-        }
-        if wake {
-            self.shared.changed.notify_waiters();
         }
     }
 
@@ -192,7 +143,23 @@ impl<T: AsyncTransport> Driver<T> {
                 result,
             }
         };
-        self.sends.spawn(exchange.with_current_subscriber());
+        let task = self.sends.spawn(exchange.with_current_subscriber());
+        self.sending = Some((id, task));
+    }
+
+    /// A send task that ended without an answer: a panic is a transport
+    /// error for the core, at once; an abort was ours.
+    fn lost(&mut self, error: &JoinError) {
+        let Some((id, _)) = self.sending.take_if(|(_, task)| task.id() == error.id()) else {
+            return;
+        };
+        tracing::warn!(
+            request_id = id.get(),
+            panicked = error.is_panic(),
+            "a send task failed"
+        );
+        let kind = TransportErrorKind::Other;
+        self.core.handle_transport_error(id, kind, Instant::now());
     }
 
     fn feed(&mut self, answer: Answer) {
@@ -202,6 +169,7 @@ impl<T: AsyncTransport> Driver<T> {
             sent_at,
             result,
         } = answer;
+        self.sending.take_if(|(sending, _)| *sending == id);
         let now = Instant::now();
         let elapsed_ms = now.saturating_duration_since(sent_at).as_millis();
         let current = match result {

@@ -21,7 +21,8 @@
 //!     let manager = TokenManager::new(config)?; // or TokenManager::from_env()?
 //!
 //!     let client = reqwest::Client::new();
-//!     let token = manager.token_owned().await?;
+//!     // A `TokenRef` may be held across the request's `.await`.
+//!     let token = manager.token().await?;
 //!     let response = client
 //!         .get("https://revault.example/v1/rest/accounts")
 //!         .header(reqwest::header::AUTHORIZATION, token.header_value().clone())
@@ -40,26 +41,42 @@
 //! ## A tokio runtime is required
 //! The constructors spawn the background task on the current runtime; called
 //! outside one they return [`TokenError::NoRuntime`] (they never panic).
-//! Either flavour works. The task ends on [`TokenManager::shutdown`] or when
-//! the manager is dropped, and in-flight requests are cancelled with it.
+//! Either flavour works. The default transport is a `reqwest` client, which
+//! needs tokio's reactor too: a manager whose transport is reqwest cannot be
+//! driven by another runtime. The task ends on [`TokenManager::shutdown`]
+//! (callable through any handle or `Arc`) or when the last handle is
+//! dropped; in-flight requests are cancelled with it.
+//!
+//! ## Handles and lifecycle
+//! [`TokenManager`] is a handle: `clone()` costs two reference-count
+//! increments, and every clone drives the same task. The API is the same on
+//! the async-std/smol and ureq managers: [`token`](TokenManager::token),
+//! [`token_owned`](TokenManager::token_owned),
+//! [`invalidate`](TokenManager::invalidate) (always reaches the core),
+//! [`force_refresh`](TokenManager::force_refresh),
+//! [`update_api_key`](TokenManager::update_api_key) (also revives a manager
+//! whose key was refused: callers get [`TokenError::Failed`] at once until
+//! then, and the task keeps running), [`restore`](TokenManager::restore) /
+//! [`export`](TokenManager::export), [`subscribe`](TokenManager::subscribe)
+//! and [`shutdown`](TokenManager::shutdown).
 //!
 //! ## The read path
 //! [`TokenManager::try_token`] (and [`TokenManager::token`] when a token is
-//! cached) is one [`ArcSwapOption::load`](arc_swap::ArcSwapAny::load): no
+//! published) is one `ArcSwapOption::load`: no
 //! lock, no allocation, no reference-count increment on a shared `Arc`, and
-//! no clock read. The returned [`TokenRef`] borrows one of a few per-thread
-//! slots: drop it soon, and use [`TokenManager::token_owned`] to keep a token
-//! across `.await`s.
+//! no clock read. The [`TokenRef`] it returns may be held across the HTTP
+//! call's `.await` (see its docs); [`TokenManager::reader`] makes a
+//! per-thread [`TokenReader`] cheaper still.
 //!
 //! Without a clock read the reader cannot check expiry itself; instead the
-//! driver withdraws the token when the core reports
-//! [`Event::Expired`], which the core fires at
-//! [`AccessToken::usable_until`]: a safety floor (10 s, or 10 % of the
-//! lifetime for short tokens) before the token really expires. A driver
-//! delayed by a busy runtime therefore still withdraws a token before the
-//! server stops accepting it. After a suspend the driver notices the jump of
-//! the wall clock within 10 s and withdraws the token then; a 401 reported
-//! with [`TokenManager::invalidate`] withdraws it at once.
+//! task withdraws the token when the core reports [`Event::Expired`], which
+//! the core fires at [`AccessToken::usable_until`]: a safety floor (10 s, or
+//! 10 % of the lifetime for short tokens) before the token really expires.
+//! The task also wakes every [`HEARTBEAT`](revault_auth_shared::HEARTBEAT)
+//! (1 s) to compare the wall clock with the monotonic one, so after a
+//! suspend the token is withdrawn within a second of waking. A generation
+//! reported with [`TokenManager::invalidate`] is withdrawn at once and never
+//! served again.
 //!
 //! ## Transport
 //! The default transport is a `reqwest` 0.12 client (rustls) that never
@@ -70,35 +87,37 @@
 //! cannot replay (so a 307/308 is never followed with the credentials), and
 //! an answer that arrives from another URL than the one requested is refused
 //! as a transport error. Any other client fits through
-//! [`TokenManager::with_transport`].
+//! [`TokenManager::with_transport`]. A send still running when the core's
+//! request deadline passes is aborted, so a transport that ignores its
+//! limits cannot pile requests up; a send that panics counts as a transport
+//! error.
 //!
 //! ## Logs and events
 //! `tracing` debug events name each request (id, purpose) and its outcome
 //! (status or transport error kind, elapsed time); none carries a body, a
 //! header or a secret. The background task logs to the `tracing` subscriber
 //! that was current where the manager was built (even a thread-local one).
-//! [`TokenManager::subscribe`] forwards the core's
-//! [`Event`]s, which carry no secret either.
+//! [`TokenManager::subscribe`] forwards the core's [`Event`]s, which carry
+//! no secret either.
 
 use std::fmt;
-use std::ops::Deref;
-use std::pin::pin;
+use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use arc_swap::cache::Cache;
-use arc_swap::{ArcSwapOption, Guard};
-use revault_auth_core::http::HeaderValue;
+use revault_auth_core::http::{HeaderValue, Uri};
 use revault_auth_core::{AuthCore, AuthError, TransportErrorKind};
-use tokio::sync::{Notify, broadcast, mpsc, oneshot};
-use tokio::task::JoinHandle;
+use revault_auth_shared::Publication;
+use revault_auth_shared::command::{self, Command};
+use tokio::sync::{broadcast, mpsc};
 use tracing::instrument::WithSubscriber;
 
+pub use crate::transport::ReqwestTransport;
 pub use revault_auth_core::{
-    AccessToken, ApiKeySecret, AsyncTransport, Config, Event, SavedTokens, TokenError,
+    AccessToken, ApiKeySecret, AsyncTransport, Config, ConfigError, Event, SavedTokens, TokenError,
     TokenGeneration,
 };
+pub use revault_auth_shared::{TokenReader, TokenRef, TokenSource, WallClock};
 
 mod driver;
 mod transport;
@@ -106,61 +125,65 @@ mod transport;
 /// How long [`TokenManager::token`] waits by default.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(30);
 
-/// Events buffered per subscriber before the oldest are dropped.
-const EVENT_CAPACITY: usize = 64;
-
-/// State shared between the handles and the driver task.
-#[derive(Default)]
-struct Shared {
-    /// The token to serve; `None` when there is none or it was withdrawn.
-    /// In its own `Arc` so that [`TokenReader`]s can hold it.
-    token: Arc<ArcSwapOption<AccessToken>>,
-    /// The core's terminal error.
-    failure: ArcSwapOption<AuthError>,
-    /// The core's latest error, cleared when a token arrives.
-    last_error: ArcSwapOption<AuthError>,
-    /// Set once the first demand has been sent to the driver.
-    started: AtomicBool,
-    /// Set when the driver task has ended.
-    closed: AtomicBool,
-    /// Woken on a new token, a terminal failure, or the end of the task.
-    changed: Notify,
-}
-
-/// What a handle asks of the driver task.
-#[derive(Debug)]
-enum Command {
-    /// First demand for a token.
-    Start,
-    /// revault-api answered 401 to this token generation.
-    Rejected(TokenGeneration),
-    /// Install saved tokens; answers whether anything was installed.
-    Restore(Box<SavedTokens>, oneshot::Sender<bool>),
-    /// Snapshot the tokens for a token store.
-    Export(oneshot::Sender<Option<SavedTokens>>),
-    /// Stop for good.
-    Shutdown,
-}
-
 /// Keeps a valid revault-api access token, refreshed by a background task.
-/// See the crate docs. To share it, put it in an `Arc`.
+/// A cheap handle: clones share the task, which stops on
+/// [`shutdown`](Self::shutdown) or when the last clone is dropped.
+#[derive(Clone)]
 pub struct TokenManager {
-    shared: Arc<Shared>,
+    publication: Arc<Publication>,
     commands: mpsc::UnboundedSender<Command>,
-    events: broadcast::Sender<Event>,
-    task: JoinHandle<()>,
     wait: Duration,
 }
 
 impl fmt::Debug for TokenManager {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let token = self.shared.token.load();
         f.debug_struct("TokenManager")
-            .field("generation", &token.as_ref().map(|t| t.generation()))
-            .field("failure", &self.shared.failure.load().as_deref())
-            .field("closed", &self.shared.closed.load(Ordering::Acquire))
+            .field("publication", &self.publication)
             .field("wait", &self.wait)
             .finish_non_exhaustive()
+    }
+}
+
+/// Options for a [`TokenManager`], from [`TokenManager::builder`].
+#[derive(Debug)]
+pub struct Builder<T> {
+    config: Config,
+    transport: T,
+    wait: Duration,
+    wall: WallClock,
+}
+
+impl<T: AsyncTransport> Builder<T> {
+    /// How long [`TokenManager::token`] waits (default [`DEFAULT_WAIT`]).
+    #[must_use]
+    pub fn wait_timeout(mut self, wait: Duration) -> Self {
+        self.wait = wait;
+        self
+    }
+
+    /// Where the wall clock is read (default `SystemTime::now`): tests use
+    /// it to simulate a suspend.
+    #[must_use]
+    pub fn wall_clock(mut self, wall: WallClock) -> Self {
+        self.wall = wall;
+        self
+    }
+
+    /// Spawns the background task on the current runtime.
+    pub fn build(self) -> Result<TokenManager, TokenError> {
+        let handle = runtime()?;
+        let publication = Arc::new(Publication::new(self.config.token_uri(), self.wall));
+        let (commands, receiver) = mpsc::unbounded_channel();
+        let core = AuthCore::new(self.config, Instant::now());
+        let driver = driver::Driver::new(core, self.transport, Arc::clone(&publication));
+        // The task logs to the subscriber current here, even one set with
+        // `tracing::subscriber::set_default` on this thread only.
+        handle.spawn(driver.run(receiver).with_current_subscriber());
+        Ok(TokenManager {
+            publication,
+            commands,
+            wait: self.wait,
+        })
     }
 }
 
@@ -173,7 +196,7 @@ impl TokenManager {
             tracing::warn!("could not build the HTTP client");
             TokenError::Failed(AuthError::Transport(TransportErrorKind::Other))
         })?;
-        Self::with_transport(config, transport)
+        Self::builder(config, transport).build()
     }
 
     /// A manager configured from `REVAULT_API_URL`, `REVAULT_WORKSPACE`,
@@ -204,53 +227,46 @@ impl TokenManager {
         config: Config,
         transport: impl AsyncTransport,
     ) -> Result<Self, TokenError> {
-        let handle = runtime()?;
-        let shared = Arc::new(Shared::default());
-        let (commands, receiver) = mpsc::unbounded_channel();
-        let (events, _) = broadcast::channel(EVENT_CAPACITY);
-        let core = AuthCore::new(config, Instant::now());
-        let driver = driver::Driver::new(core, transport, Arc::clone(&shared), events.clone());
-        // The task logs to the subscriber current here, even one set with
-        // `tracing::subscriber::set_default` on this thread only.
-        let task = handle.spawn(driver.run(receiver).with_current_subscriber());
-        Ok(Self {
-            shared,
-            commands,
-            events,
-            task,
+        Self::builder(config, transport).build()
+    }
+
+    /// Options (wait deadline, wall clock) for a manager sending through
+    /// `transport`.
+    pub fn builder<T: AsyncTransport>(config: Config, transport: T) -> Builder<T> {
+        Builder {
+            config,
+            transport,
             wait: DEFAULT_WAIT,
-        })
+            wall: WallClock::default(),
+        }
     }
 
     /// Sets how long [`token`](Self::token) waits for a token before
-    /// returning [`TokenError::TimedOut`] (default [`DEFAULT_WAIT`]). The
-    /// background task keeps trying after a caller gives up.
+    /// returning [`TokenError::TimedOut`] (default [`DEFAULT_WAIT`]), for
+    /// this handle. The background task keeps trying after a caller gives up.
     #[must_use]
     pub fn wait_timeout(mut self, wait: Duration) -> Self {
         self.wait = wait;
         self
     }
 
-    /// The cached token, if one is valid: no lock, no allocation, no clock
-    /// read. Never starts authentication; see [`token`](Self::token).
+    /// The published token, if one is valid: no lock, no allocation, no
+    /// clock read. Never starts authentication; see [`token`](Self::token).
     #[inline]
     pub fn try_token(&self) -> Option<TokenRef> {
-        let guard = self.shared.token.load();
-        guard.is_some().then_some(TokenRef { guard })
+        self.publication.try_token()
     }
 
     /// A reader for one thread or task: its [`TokenReader::try_token`] costs
     /// one atomic load and a pointer comparison, whatever the number of
     /// threads reading. Make one per worker and keep it.
     pub fn reader(&self) -> TokenReader {
-        TokenReader {
-            cache: Cache::new(Arc::clone(&self.shared.token)),
-        }
+        self.publication.reader()
     }
 
-    /// A valid token: at once when one is cached; otherwise starts the
-    /// background task on first demand and waits for a token, a terminal
-    /// failure ([`TokenError::Failed`]) or the wait deadline
+    /// A valid token: at once when one is published; otherwise starts the
+    /// background task on first demand and waits for a token, the error the
+    /// API key drew ([`TokenError::Failed`], at once) or the wait deadline
     /// ([`TokenError::TimedOut`], with the last transient error). However
     /// many callers wait, the server sees one request at a time.
     pub async fn token(&self) -> Result<TokenRef, TokenError> {
@@ -260,7 +276,7 @@ impl TokenManager {
         }
     }
 
-    /// Like [`token`](Self::token), as an `Arc` to keep across `.await`s.
+    /// Like [`token`](Self::token), as an `Arc`.
     pub async fn token_owned(&self) -> Result<Arc<AccessToken>, TokenError> {
         self.token().await.map(TokenRef::into_owned)
     }
@@ -271,33 +287,45 @@ impl TokenManager {
         self.token().await.map(|token| token.header_value().clone())
     }
 
-    /// Reports that revault-api answered 401 to a call made with `token`. The
-    /// token is withdrawn at once if it is still the one served, and the
-    /// background task obtains a new one; reports about a token already
-    /// replaced or withdrawn change nothing, so many callers failing with
-    /// the same token cause a single refresh. Returns whether this call
-    /// withdrew the token.
+    /// Reports that revault-api answered 401 to a call made with `token`.
+    /// The token is withdrawn at once and never served again, and the core
+    /// always hears of it (it ignores reports about a token already
+    /// replaced), so many callers failing with one token cause one refresh.
+    /// Returns whether `token` was the one served until now.
     pub fn invalidate(&self, token: &AccessToken) -> bool {
-        let current = self.shared.token.load();
-        if current.as_ref().map(|t| t.generation()) != Some(token.generation()) {
-            return false;
+        let generation = token.generation();
+        let served = self.publication.withdraw(generation);
+        self.send(Command::Rejected(generation));
+        served
+    }
+
+    /// Replaces the served token with a new one, now: it is withdrawn as if
+    /// revault-api had rejected it (so forced refreshes back to back follow
+    /// the core's backoff). Starts the task if no token was asked for yet.
+    pub fn force_refresh(&self) {
+        match self.try_token() {
+            Some(token) => drop(self.invalidate(&token)),
+            None if self.publication.demand() => drop(self.send(Command::Start)),
+            None => {}
         }
-        let previous = self.shared.token.compare_and_swap(&current, None);
-        let withdrawn = match (previous.as_ref(), current.as_ref()) {
-            (Some(previous), Some(current)) => Arc::ptr_eq(previous, current),
-            _ => false,
-        };
-        if withdrawn {
-            let _ = self.commands.send(Command::Rejected(token.generation()));
-        }
-        withdrawn
+    }
+
+    /// Replaces the API key (rotation, or recovery after the key was
+    /// refused). The current token keeps being served until it is due; the
+    /// next one comes from the new key.
+    pub async fn update_api_key(
+        &self,
+        api_key_id: impl Into<String>,
+        api_key_secret: ApiKeySecret,
+    ) -> Result<(), TokenError> {
+        command::update_api_key(|c| self.send(c), api_key_id.into(), api_key_secret).await
     }
 
     /// A receiver for the core's events (tokens obtained, retries, expiry,
     /// failure). A slow receiver loses the oldest events (see
     /// [`broadcast`]); none carries a secret.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.events.subscribe()
+        self.publication.subscribe()
     }
 
     /// Installs tokens from a token store (see
@@ -307,15 +335,7 @@ impl TokenManager {
     /// already serves it: no request was made, and none is made until it is
     /// due for refresh (or until first demand, if none was made yet).
     pub async fn restore(&self, saved: SavedTokens) -> bool {
-        let (answer, answered) = oneshot::channel();
-        if self
-            .commands
-            .send(Command::Restore(Box::new(saved), answer))
-            .is_err()
-        {
-            return false;
-        }
-        answered.await.unwrap_or(false)
+        command::restore(|c| self.send(c), saved).await
     }
 
     /// A snapshot of the current tokens for a token store (see
@@ -323,122 +343,45 @@ impl TokenManager {
     /// when no access token is usable or the task has ended. Save it before
     /// relying on it elsewhere: the refresh token in it is the only one.
     pub async fn export(&self) -> Option<SavedTokens> {
-        let (answer, answered) = oneshot::channel();
-        self.commands.send(Command::Export(answer)).ok()?;
-        answered.await.ok().flatten()
+        command::export(|c| self.send(c)).await
     }
 
-    /// Stops the background task and waits for it to end. Dropping the
-    /// manager stops it too, without waiting.
-    pub async fn shutdown(self) {
-        let Self { commands, task, .. } = self;
-        let _ = commands.send(Command::Shutdown);
-        drop(commands);
-        let _ = task.await;
+    /// Stops the background task for every handle and waits for it to end.
+    /// Dropping the last handle stops it too, without waiting.
+    pub async fn shutdown(&self) {
+        self.send(Command::Shutdown);
+        self.publication.closed().await;
+    }
+
+    fn send(&self, command: Command) -> bool {
+        self.commands.send(command).is_ok()
     }
 
     async fn wait_for_token(&self) -> Result<TokenRef, TokenError> {
-        let shared = &self.shared;
-        if !shared.started.load(Ordering::Relaxed) && !shared.started.swap(true, Ordering::AcqRel) {
-            let _ = self.commands.send(Command::Start);
+        if self.publication.demand() {
+            self.send(Command::Start);
         }
-        let started = Instant::now();
-        let deadline = started.checked_add(self.wait);
-        loop {
-            let mut changed = pin!(shared.changed.notified());
-            changed.as_mut().enable();
-            if let Some(token) = self.try_token() {
-                return Ok(token);
-            }
-            if let Some(error) = shared.failure.load_full() {
-                return Err(TokenError::Failed((*error).clone()));
-            }
-            if shared.closed.load(Ordering::Acquire) {
-                return Err(TokenError::Closed);
-            }
-            let woken = match deadline {
-                Some(deadline) => tokio::time::timeout_at(deadline.into(), changed)
-                    .await
-                    .is_ok(),
-                None => {
-                    changed.await;
-                    true
-                }
-            };
-            if !woken {
-                let waited = started.elapsed();
-                return Err(TokenError::TimedOut {
-                    waited_ms: u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
-                    last_error: shared.last_error.load_full().map(|e| (*e).clone()),
-                });
-            }
-        }
+        let sleep = |deadline: Instant| tokio::time::sleep_until(deadline.into());
+        self.publication.wait(self.wait, sleep).await
+    }
+}
+
+impl TokenSource for TokenManager {
+    fn token_owned(&self) -> impl Future<Output = Result<Arc<AccessToken>, TokenError>> + Send {
+        TokenManager::token_owned(self)
+    }
+
+    fn invalidate(&self, token: &AccessToken) -> bool {
+        TokenManager::invalidate(self, token)
+    }
+
+    fn api(&self) -> &Uri {
+        self.publication.api()
     }
 }
 
 fn runtime() -> Result<tokio::runtime::Handle, TokenError> {
     tokio::runtime::Handle::try_current().map_err(|_| TokenError::NoRuntime)
-}
-
-/// A cached token, borrowed for a short while (an `arc_swap` guard: getting
-/// one took no lock and touched no shared counter). Dereferences to
-/// [`AccessToken`]. Drop it soon; convert it with
-/// [`into_owned`](Self::into_owned) to keep it longer.
-pub struct TokenRef {
-    guard: Guard<Option<Arc<AccessToken>>>,
-}
-
-impl TokenRef {
-    /// The token as an `Arc` (one reference-count increment).
-    pub fn into_owned(self) -> Arc<AccessToken> {
-        match Guard::into_inner(self.guard) {
-            Some(token) => token,
-            None => unreachable!("a TokenRef always holds a token"),
-        }
-    }
-}
-
-impl Deref for TokenRef {
-    type Target = AccessToken;
-
-    #[inline]
-    fn deref(&self) -> &AccessToken {
-        match self.guard.as_deref() {
-            Some(token) => token,
-            None => unreachable!("a TokenRef always holds a token"),
-        }
-    }
-}
-
-impl fmt::Debug for TokenRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("TokenRef").field(&**self).finish()
-    }
-}
-
-/// A per-thread (or per-task) view of the cached token, from
-/// [`TokenManager::reader`]. It keeps its own reference to the token it last
-/// saw and goes to the shared slot only when the token changed, so a read is
-/// one atomic load and a comparison: no lock, no allocation, no write to
-/// shared memory. A withdrawn token is seen as withdrawn on the next read;
-/// until then the reader keeps that token's memory alive.
-pub struct TokenReader {
-    cache: Cache<Arc<ArcSwapOption<AccessToken>>, Option<Arc<AccessToken>>>,
-}
-
-impl TokenReader {
-    /// The cached token, if one is valid (same rules as
-    /// [`TokenManager::try_token`]).
-    #[inline]
-    pub fn try_token(&mut self) -> Option<&AccessToken> {
-        self.cache.load().as_deref()
-    }
-}
-
-impl fmt::Debug for TokenReader {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenReader").finish_non_exhaustive()
-    }
 }
 
 /// The README's example, compiled as a doctest.
@@ -450,12 +393,13 @@ struct ReadmeDoctests;
 mod tests {
     use super::*;
 
-    fn shareable<T: Send + Sync>() {}
+    fn shareable<T: Send + Sync + Clone>() {}
 
     #[test]
     fn handles_can_cross_threads_and_awaits() {
         shareable::<TokenManager>();
-        shareable::<TokenRef>();
-        shareable::<TokenReader>();
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<TokenRef>();
+        send_sync::<TokenReader>();
     }
 }

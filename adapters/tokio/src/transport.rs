@@ -5,23 +5,26 @@ use std::future::Future;
 use revault_auth_core::http::{Request, Response};
 use revault_auth_core::{AsyncTransport, Limits, TransportErrorKind};
 
-/// A `reqwest` client behind [`AsyncTransport`].
+/// The default transport: a `reqwest` client behind [`AsyncTransport`]
+/// (for [`TokenManager::builder`](crate::TokenManager::builder)). reqwest
+/// needs tokio's reactor: drive it on a tokio runtime only.
 #[derive(Clone, Debug)]
-pub(crate) struct ReqwestTransport {
+pub struct ReqwestTransport {
     client: reqwest::Client,
 }
 
 impl ReqwestTransport {
     /// A client that never follows redirects.
-    pub(crate) fn new() -> Result<Self, reqwest::Error> {
+    pub fn new() -> Result<Self, reqwest::Error> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
         Ok(Self { client })
     }
 
-    /// The caller's client, which may follow redirects: see [`exchange`].
-    pub(crate) fn from_client(client: reqwest::Client) -> Self {
+    /// The caller's client. If it follows redirects, a redirect is still
+    /// never honoured: see the crate docs.
+    pub fn from_client(client: reqwest::Client) -> Self {
         Self { client }
     }
 }

@@ -2,10 +2,10 @@
 //!
 //! A blocking token manager for revault-api over [ureq] 3, with no
 //! background thread: [`BlockingTokenManager::token`] returns the published
-//! token with one atomic load, and the first caller past the refresh point
-//! refreshes it inline while every other caller keeps getting the current
-//! token. Only when no valid token exists do callers wait, up to a deadline
-//! (30 s by default).
+//! token with one atomic load (and one monotonic clock read), and the first
+//! caller past the refresh point refreshes it inline while every other
+//! caller keeps getting the current token. Only when no valid token exists
+//! do callers wait, up to a deadline (30 s by default).
 //!
 //! ```no_run
 //! use revault_auth_ureq::BlockingTokenManager;
@@ -32,29 +32,29 @@
 //! for as long as the HTTP exchange takes, and with no valid token for up to
 //! its wait deadline. Called from an async task it stalls the executor
 //! thread, and every task scheduled on it. Use `revault-auth-tokio` or
-//! `revault-auth-async-std` there, or move the call to a blocking thread:
+//! `revault-auth-async-std` there, or go through [`TokenSource`] (what the
+//! middleware does): its `token_owned` never blocks, and drives the manager
+//! on a thread of its own when it must.
 //!
-//! ```no_run
-//! use std::sync::Arc;
-//! use revault_auth_ureq::BlockingTokenManager;
-//!
-//! async fn handler(
-//!     tokens: Arc<BlockingTokenManager>,
-//! ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-//!     // Not `tokens.authorization()` here: it would block the executor.
-//!     let header = tokio::task::spawn_blocking(move || tokens.authorization()).await??;
-//!     // ... send the request with `header` ...
-//!     # let _ = header;
-//!     Ok(())
-//! }
-//! ```
+//! ## Handles and lifecycle
+//! [`BlockingTokenManager`] is a cheap `Clone` handle with the same API as
+//! the tokio and async-std managers: `token`, `token_owned`, `invalidate`
+//! (always reaches the core), `force_refresh`, `update_api_key` (also
+//! revives a manager whose key was refused: callers get
+//! [`TokenError::Failed`] at once until then), `restore`/`export`,
+//! `subscribe` (plus the [`Builder::on_event`] hook) and `shutdown`.
 //!
 //! ## What it guarantees
 //! - One request at a time, process-wide for this manager: 64 threads
 //!   calling at cold start or at expiry cause one `POST /auth/token`.
 //! - Redirects are never followed (also with your own [`ureq::Agent`]: the
 //!   rule is applied to every request), bodies are read up to the
-//!   configured cap, and each exchange has the policy's timeout.
+//!   configured cap, and each exchange has the policy's timeout. A
+//!   transport that panics costs one failed request.
+//! - Suspend safety without a wall-clock read per call: every time a caller
+//!   drives the core, the wall clock is compared with the monotonic one, and
+//!   a token is served without that check for at most
+//!   [`HEARTBEAT`](revault_auth_shared::HEARTBEAT) (1 s) of running time.
 //! - Event callbacks run on the thread that drove the exchange, with no
 //!   lock held: they may call back into the manager.
 //!
@@ -68,86 +68,58 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::fmt;
-use std::io::Read;
-use std::ops::Deref;
+use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, TryLockError};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use arc_swap::{ArcSwapOption, Guard};
-use revault_auth_core::http::{HeaderValue, Request, Response};
-use revault_auth_core::{AuthCore, Limits, Phase, PublishedToken, TransportErrorKind, is_loopback};
+use revault_auth_core::http::{HeaderValue, Uri};
+use revault_auth_core::{AuthCore, TransportErrorKind};
+use revault_auth_shared::Publication;
 
-use zeroize::Zeroize;
-
+pub use crate::transport::UreqTransport;
 pub use revault_auth_core::{
-    AccessToken, ApiKeySecret, BlockingTransport, Config, Event, TokenError, TokenGeneration,
+    AccessToken, ApiKeySecret, BlockingTransport, Config, ConfigError, Event, SavedTokens,
+    TokenError, TokenGeneration,
 };
+pub use revault_auth_shared::{TokenRef, TokenSource, WallClock, broadcast};
+
+mod transport;
 
 /// How long [`BlockingTokenManager::token`] waits for a token by default.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(30);
 
 type Hook = Box<dyn Fn(&Event) + Send + Sync>;
 
-/// A token borrowed from the manager: no lock, no allocation, no
-/// reference-count increment (an `arc_swap` guard). Dereferences to
-/// [`AccessToken`]. Keep it for one request and drop it; convert it with
-/// [`into_owned`](Self::into_owned) to keep it longer.
-pub struct TokenRef(Guard<Option<Arc<PublishedToken>>>);
-
-impl TokenRef {
-    /// The token as an `Arc` (one reference-count increment).
-    pub fn into_owned(self) -> Arc<AccessToken> {
-        match self.0.as_deref() {
-            Some(published) => Arc::clone(published.token()),
-            None => unreachable!("a TokenRef always holds a token"),
-        }
-    }
-}
-
-impl Deref for TokenRef {
-    type Target = AccessToken;
-
-    fn deref(&self) -> &AccessToken {
-        match self.0.as_deref() {
-            Some(published) => published.token(),
-            // A `TokenRef` is only built around a published token.
-            None => unreachable!("a TokenRef always holds a token"),
-        }
-    }
-}
-
-impl fmt::Debug for TokenRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&**self, f)
-    }
-}
-
 /// Keeps a valid revault-api token for blocking code. See the crate docs.
-/// To share it between threads, put it in an `Arc`.
+/// A cheap handle: clones share one core.
+#[derive(Clone)]
 pub struct BlockingTokenManager {
-    published: ArcSwapOption<PublishedToken>,
+    publication: Arc<Publication>,
+    inner: Arc<Inner>,
+    wait: Duration,
+}
+
+struct Inner {
     state: Mutex<State>,
     changed: Condvar,
     transport: Box<dyn BlockingTransport>,
     hook: Option<Hook>,
-    wait: Duration,
-    tolerance: Duration,
+    /// A thread is driving a refresh for [`TokenSource`] callers.
+    refreshing: AtomicBool,
 }
 
 struct State {
     core: AuthCore,
     /// A request is in flight (the lock is released while it is).
     sending: bool,
-    /// The core's `token_version` when the token was last published.
-    published_version: u64,
 }
 
 impl fmt::Debug for BlockingTokenManager {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let published = self.published.load();
         f.debug_struct("BlockingTokenManager")
-            .field("token", &published.as_deref().map(|p| p.token()))
+            .field("publication", &self.publication)
             .field("wait", &self.wait)
             .finish_non_exhaustive()
     }
@@ -159,6 +131,7 @@ pub struct Builder {
     transport: Option<Box<dyn BlockingTransport>>,
     hook: Option<Hook>,
     wait: Duration,
+    wall: WallClock,
 }
 
 impl fmt::Debug for Builder {
@@ -185,7 +158,8 @@ impl Builder {
     }
 
     /// Calls `hook` for every [`Event`], on the thread that drove the
-    /// exchange, with no lock held. Events never carry a secret.
+    /// exchange, with no lock held (it may call back into the manager).
+    /// Events never carry a secret.
     pub fn on_event(mut self, hook: impl Fn(&Event) + Send + Sync + 'static) -> Self {
         self.hook = Some(Box::new(hook));
         self
@@ -198,36 +172,46 @@ impl Builder {
         self
     }
 
+    /// Where the wall clock is read (default `SystemTime::now`): tests use
+    /// it to simulate a suspend.
+    pub fn wall_clock(mut self, wall: WallClock) -> Self {
+        self.wall = wall;
+        self
+    }
+
     /// The manager. Nothing is sent until the first call for a token.
     pub fn build(self) -> BlockingTokenManager {
         let transport = self
             .transport
             .unwrap_or_else(|| Box::new(UreqTransport::new()));
-        let now = Instant::now();
-        BlockingTokenManager {
-            published: ArcSwapOption::empty(),
-            tolerance: self.config.policy().suspend_tolerance,
+        let publication = Publication::new(self.config.token_uri(), self.wall);
+        let inner = Inner {
             state: Mutex::new(State {
-                core: AuthCore::new(self.config, now),
+                core: AuthCore::new(self.config, Instant::now()),
                 sending: false,
-                published_version: 0,
             }),
             changed: Condvar::new(),
             transport,
             hook: self.hook,
+            refreshing: AtomicBool::new(false),
+        };
+        BlockingTokenManager {
+            publication: Arc::new(publication),
+            inner: Arc::new(inner),
             wait: self.wait,
         }
     }
 }
 
 impl BlockingTokenManager {
-    /// Options: agent or transport, event callback, wait deadline.
+    /// Options: agent or transport, event callback, wait deadline, clock.
     pub fn builder(config: Config) -> Builder {
         Builder {
             config,
             transport: None,
             hook: None,
             wait: DEFAULT_WAIT,
+            wall: WallClock::default(),
         }
     }
 
@@ -249,9 +233,9 @@ impl BlockingTokenManager {
         Ok(Self::builder(config).transport(transport).build())
     }
 
-    /// Sets how long [`token`](Self::token) waits when no valid token
-    /// exists before returning [`TokenError::TimedOut`] (default
-    /// [`DEFAULT_WAIT`]).
+    /// Sets how long [`token`](Self::token) waits, for this handle, when no
+    /// valid token exists before returning [`TokenError::TimedOut`]
+    /// (default [`DEFAULT_WAIT`]).
     #[must_use]
     pub fn wait_timeout(mut self, wait: Duration) -> Self {
         self.wait = wait;
@@ -265,47 +249,47 @@ impl BlockingTokenManager {
         Self::new(config)
     }
 
-    /// A valid token. Before its refresh point: one atomic load. Past it:
-    /// the first caller refreshes inline, the others keep the current
-    /// token. With no valid token: waits up to the wait deadline, then
-    /// [`TokenError::TimedOut`]; [`TokenError::Failed`] at once when the
-    /// API key was rejected. Blocks: see the crate docs before calling it
-    /// from async code.
+    /// A valid token. Before its refresh point: one atomic load and one
+    /// monotonic clock read. Past it (or once a second, to compare the
+    /// clocks): the first caller drives the core inline, the others keep
+    /// the current token. With no valid token: waits up to the wait
+    /// deadline, then [`TokenError::TimedOut`]; [`TokenError::Failed`] at
+    /// once when the API key was refused. Blocks: see the crate docs before
+    /// calling it from async code.
     pub fn token(&self) -> Result<TokenRef, TokenError> {
         let now = Instant::now();
-        let guard = self.published.load();
-        if let Some(published) = guard.as_deref().filter(|p| now < p.usable_until()) {
-            let slept = published.slept(now, SystemTime::now(), self.tolerance);
-            if !slept && now < published.refresh_at() {
-                return Ok(TokenRef(guard));
-            }
-            match self.state.try_lock() {
-                Ok(state) => drop(self.exchange(state, slept)),
-                Err(TryLockError::Poisoned(poisoned)) => {
-                    drop(self.exchange(poisoned.into_inner(), slept));
-                }
-                // Someone else is driving: keep serving the current token.
-                Err(TryLockError::WouldBlock) if !slept => return Ok(TokenRef(guard)),
-                Err(TryLockError::WouldBlock) => {}
-            }
-            if let Some(token) = self.try_token() {
+        if let Some(token) = self.publication.try_token() {
+            let checked = self.publication.checked_at(now);
+            if checked && now < token.refresh_at() {
                 return Ok(token);
+            }
+            if now < token.usable_until() {
+                match self.inner.state.try_lock() {
+                    Ok(state) => drop(self.exchange(state)),
+                    Err(TryLockError::Poisoned(poisoned)) => {
+                        drop(self.exchange(poisoned.into_inner()));
+                    }
+                    // Someone else is driving: keep serving the current token.
+                    Err(TryLockError::WouldBlock) if checked => return Ok(token),
+                    Err(TryLockError::WouldBlock) => {}
+                }
+                if let Some(token) = self.try_token() {
+                    return Ok(token);
+                }
             }
         }
         self.wait_for_token(now)
     }
 
-    /// The published token if it is valid and fresh; never blocks or sends.
+    /// The published token if it is valid and the clocks were compared
+    /// less than a second ago; never blocks or sends.
     pub fn try_token(&self) -> Option<TokenRef> {
         let now = Instant::now();
-        let guard = self.published.load();
-        let usable = guard
-            .as_deref()
-            .is_some_and(|published| published.usable(now, SystemTime::now(), self.tolerance));
-        usable.then_some(TokenRef(guard))
+        let token = self.publication.try_token()?;
+        (self.publication.checked_at(now) && now < token.usable_until()).then_some(token)
     }
 
-    /// Like [`token`](Self::token), as an `Arc` to keep for longer.
+    /// Like [`token`](Self::token), as an `Arc`.
     pub fn token_owned(&self) -> Result<Arc<AccessToken>, TokenError> {
         self.token().map(TokenRef::into_owned)
     }
@@ -315,28 +299,85 @@ impl BlockingTokenManager {
         Ok(self.token()?.header_value().clone())
     }
 
-    /// revault-api answered 401 to a call made with `token`: drop it so the
-    /// next call gets a new one. Reports about a token already replaced
-    /// change nothing, so many failing calls cause one refresh. Returns
-    /// whether the token was dropped.
+    /// revault-api answered 401 to a call made with `token`: it is
+    /// withdrawn at once and never served again, and the core always hears
+    /// of it, so the next call gets a new one; reports about a token
+    /// already replaced change nothing. Returns whether `token` was the one
+    /// served until now.
     pub fn invalidate(&self, token: &AccessToken) -> bool {
-        let mut state = self.lock();
-        let now = Instant::now();
-        let dropped = state.core.handle_rejected(token.generation(), now);
-        drop(self.settle(state, now, false));
-        dropped
+        let generation = token.generation();
+        let served = self.publication.withdraw(generation);
+        self.with_core(|core, now| {
+            core.handle_rejected(generation, now);
+        });
+        served
     }
 
-    /// Stops for good: the token is dropped, nothing more is sent, and
-    /// every caller gets [`TokenError::Closed`].
+    /// Withdraws the served token as if revault-api had rejected it, so the
+    /// next call gets a new one (forced refreshes back to back follow the
+    /// core's backoff).
+    pub fn force_refresh(&self) {
+        if let Some(token) = self.publication.try_token() {
+            self.invalidate(&token);
+        }
+    }
+
+    /// Replaces the API key (rotation, or recovery after the key was
+    /// refused). The current token keeps being served until it is due.
+    pub fn update_api_key(
+        &self,
+        api_key_id: impl Into<String>,
+        api_key_secret: ApiKeySecret,
+    ) -> Result<(), TokenError> {
+        let id = api_key_id.into();
+        self.with_core(|core, now| core.update_api_key(id, api_key_secret, now))?;
+        Ok(())
+    }
+
+    /// Installs tokens from a token store and returns whether anything was
+    /// installed (see `AuthCore::restore`); a usable saved token is served
+    /// when this returns.
+    pub fn restore(&self, saved: SavedTokens) -> bool {
+        let wall = self.publication.wall();
+        self.with_core(|core, now| core.restore(saved, now, wall))
+    }
+
+    /// A snapshot of the current tokens for a token store; `None` when no
+    /// access token is usable.
+    pub fn export(&self) -> Option<SavedTokens> {
+        let wall = self.publication.wall();
+        self.with_core(|core, now| core.export(now, wall))
+    }
+
+    /// A receiver for the core's events, the same as the async managers'
+    /// (`blocking_recv` reads it from a thread).
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.publication.subscribe()
+    }
+
+    /// Stops for good (for every handle): the token is dropped, nothing
+    /// more is sent, and every caller gets [`TokenError::Closed`].
     pub fn shutdown(&self) {
-        let mut state = self.lock();
-        state.core.close();
-        drop(self.settle(state, Instant::now(), false));
+        self.with_core(|core, _| core.close());
+        self.publication.close();
+        self.inner.changed.notify_all();
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `change` on the core with the clocks fed, then settles.
+    fn with_core<R>(&self, change: impl FnOnce(&mut AuthCore, Instant) -> R) -> R {
+        let mut state = self.lock();
+        let now = Instant::now();
+        state.core.handle_wall_clock(now, self.publication.wall());
+        let result = change(&mut state.core, now);
+        drop(self.settle(state, now));
+        result
     }
 
     /// The slow path: no valid token. Drives the core whenever nobody else
@@ -346,34 +387,23 @@ impl BlockingTokenManager {
         let deadline = started.checked_add(self.wait);
         let mut state = self.lock();
         loop {
+            let mut sent = false;
+            if !state.sending {
+                (state, sent) = self.exchange(state);
+            }
+            let now = Instant::now();
             if let Some(token) = self.try_token() {
                 return Ok(token);
             }
-            if let Some(error) = state.core.failure() {
-                return Err(TokenError::Failed(error.clone()));
+            if let Some(Err(error)) = self.publication.outcome(started, deadline, now) {
+                return Err(error);
             }
-            if state.core.phase() == Phase::Closed {
-                return Err(TokenError::Closed);
+            if sent {
+                continue;
             }
-            if !state.sending {
-                let sent;
-                (state, sent) = self.exchange(state, true);
-                if sent {
-                    continue;
-                }
-            }
-            let now = Instant::now();
-            if deadline.is_some_and(|deadline| now >= deadline) {
-                let waited = now.saturating_duration_since(started);
-                return Err(TokenError::TimedOut {
-                    waited_ms: u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
-                    last_error: state.core.last_error().cloned(),
-                });
-            }
-            let next = match state.sending {
-                true => None,
-                false => state.core.poll_timeout(),
-            };
+            let next = (!state.sending)
+                .then(|| state.core.poll_timeout())
+                .flatten();
             let wake = match (next, deadline) {
                 (Some(next), Some(deadline)) => Some(next.min(deadline)),
                 (next, deadline) => next.or(deadline),
@@ -383,7 +413,7 @@ impl BlockingTokenManager {
                     wake.saturating_duration_since(now)
                 })
                 .max(Duration::from_millis(1));
-            state = match self.changed.wait_timeout(state, sleep) {
+            state = match self.inner.changed.wait_timeout(state, sleep) {
                 Ok((state, _)) => state,
                 Err(poisoned) => poisoned.into_inner().0,
             };
@@ -393,23 +423,20 @@ impl BlockingTokenManager {
     /// Feeds the clocks to the core and sends at most one request, with the
     /// lock released while it is in flight. Never sleeps. Returns whether a
     /// request went out.
-    fn exchange<'a>(
-        &'a self,
-        mut state: MutexGuard<'a, State>,
-        republish: bool,
-    ) -> (MutexGuard<'a, State>, bool) {
+    fn exchange<'a>(&'a self, mut state: MutexGuard<'a, State>) -> (MutexGuard<'a, State>, bool) {
         if state.sending {
             return (state, false);
         }
         let now = Instant::now();
-        state.core.handle_wall_clock(now, SystemTime::now());
+        state.core.handle_wall_clock(now, self.publication.wall());
         state.core.start(now);
         state.core.handle_timeout(now);
-        state = self.settle(state, now, republish);
-        if state.sending {
-            return (state, false);
-        }
-        let Some(transmit) = state.core.poll_transmit(now) else {
+        state = self.settle(state, now);
+        let transmit = match state.sending {
+            true => None,
+            false => state.core.poll_transmit(now),
+        };
+        let Some(transmit) = transmit else {
             return (state, false);
         };
         state.sending = true;
@@ -419,47 +446,40 @@ impl BlockingTokenManager {
         let request = transmit.into_request();
         tracing::debug!(request_id = id.get(), ?purpose, "sending token request");
         // A panicking transport must not leave `sending` set for ever.
-        let result = catch_unwind(AssertUnwindSafe(|| self.transport.send(request, limits)))
+        let transport = &self.inner.transport;
+        let result = catch_unwind(AssertUnwindSafe(|| transport.send(request, limits)))
             .unwrap_or(Err(TransportErrorKind::Other));
-        match &result {
-            Ok(response) => {
-                tracing::debug!(
-                    request_id = id.get(),
-                    status = response.status().as_u16(),
-                    "answer"
-                );
-            }
-            Err(kind) => tracing::debug!(request_id = id.get(), error = %kind, "transport error"),
-        }
 
         let mut state = self.lock();
         let now = Instant::now();
         state.sending = false;
         match result {
-            Ok(response) => state.core.handle_response(id, response, now),
-            Err(kind) => state.core.handle_transport_error(id, kind, now),
+            Ok(response) => {
+                let status = response.status().as_u16();
+                tracing::debug!(request_id = id.get(), status, "answer");
+                state.core.handle_response(id, response, now)
+            }
+            Err(kind) => {
+                tracing::debug!(request_id = id.get(), error = %kind, "transport error");
+                state.core.handle_transport_error(id, kind, now)
+            }
         };
-        (self.settle(state, now, false), true)
+        (self.settle(state, now), true)
     }
 
-    /// Drains events, publishes the token, wakes waiters, then runs the
-    /// event hook with the lock released.
+    /// Publishes, wakes waiters, then runs the event hook with the lock
+    /// released.
     fn settle<'a>(
         &'a self,
         mut state: MutexGuard<'a, State>,
         now: Instant,
-        republish: bool,
     ) -> MutexGuard<'a, State> {
-        let mut events = Vec::new();
-        while let Some(event) = state.core.poll_event() {
+        let events = self.publication.settle(&mut state.core, now);
+        self.inner.changed.notify_all();
+        for event in &events {
             tracing::debug!(?event, "token event");
-            if self.hook.is_some() {
-                events.push(event);
-            }
         }
-        self.publish(&mut state, now, republish);
-        self.changed.notify_all();
-        let Some(hook) = self.hook.as_ref().filter(|_| !events.is_empty()) else {
+        let Some(hook) = self.inner.hook.as_ref().filter(|_| !events.is_empty()) else {
             return state;
         };
         drop(state);
@@ -469,107 +489,53 @@ impl BlockingTokenManager {
         self.lock()
     }
 
-    /// Publishes the core's token when it changed (a new token, deadlines
-    /// moved after a suspend, or none any more), or restamps it when a
-    /// reader saw the machine sleep.
-    fn publish(&self, state: &mut State, now: Instant, republish: bool) {
-        let version = state.core.token_version();
-        if republish || version != state.published_version {
-            state.published_version = version;
-            let current = state.core.access_token(now);
-            let wall = SystemTime::now();
-            self.published
-                .store(current.map(|token| Arc::new(PublishedToken::new(token, now, wall))));
+    /// For [`TokenSource`]: past the refresh point, drive one refresh on a
+    /// thread of its own while the current token is served.
+    fn refresh_in_background(&self) {
+        if self.inner.refreshing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let manager = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name("revault-auth-refresh".to_owned())
+            .spawn(move || {
+                let _ = manager.token();
+                manager.inner.refreshing.store(false, Ordering::Release);
+            });
+        if spawned.is_err() {
+            self.inner.refreshing.store(false, Ordering::Release);
         }
     }
 }
 
-/// The default transport: a ureq 3 [`ureq::Agent`] that never follows
-/// redirects, answers 3xx/4xx/5xx as responses, times out after the
-/// policy's request timeout and reads at most `max_body` bytes. Refuses
-/// plain `http://` to a host that is not loopback.
-#[derive(Clone, Debug)]
-pub struct UreqTransport {
-    agent: ureq::Agent,
-}
-
-impl Default for UreqTransport {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl UreqTransport {
-    /// A transport with its own agent.
-    pub fn new() -> Self {
-        let config = ureq::Agent::config_builder()
-            .max_redirects(0)
-            .http_status_as_error(false)
-            .build();
-        Self::with_agent(ureq::Agent::new_with_config(config))
-    }
-
-    /// A transport over your agent; the rules above are applied to each
-    /// request, whatever the agent's own configuration.
-    pub fn with_agent(agent: ureq::Agent) -> Self {
-        Self { agent }
-    }
-}
-
-impl BlockingTransport for UreqTransport {
-    fn send(
-        &self,
-        request: Request<Vec<u8>>,
-        limits: Limits,
-    ) -> Result<Response<Vec<u8>>, TransportErrorKind> {
-        let uri = request.uri();
-        let secure = uri.scheme_str() == Some("https")
-            || (uri.scheme_str() == Some("http") && uri.host().is_some_and(is_loopback));
-        if !secure {
-            return Err(TransportErrorKind::Other);
-        }
-        let request = self
-            .agent
-            .configure_request(request)
-            .max_redirects(0)
-            .http_status_as_error(false)
-            .timeout_global(Some(limits.timeout))
-            .build();
-        let (parts, body) = self.agent.run(request).map_err(kind)?.into_parts();
-        let cap = u64::try_from(limits.max_body).unwrap_or(u64::MAX);
-        let mut bytes = Vec::new();
-        let read = body
-            .into_reader()
-            .take(cap.saturating_add(1))
-            .read_to_end(&mut bytes);
-        if let Err(error) = read {
-            bytes.zeroize();
-            return Err(kind(ureq::Error::from(error)));
-        }
-        if bytes.len() > limits.max_body {
-            bytes.zeroize();
-            return Err(TransportErrorKind::BodyTooLarge);
-        }
-        Ok(Response::from_parts(parts, bytes))
-    }
-}
-
-fn kind(error: ureq::Error) -> TransportErrorKind {
-    use std::io::ErrorKind;
-    match error {
-        ureq::Error::Timeout(_) => TransportErrorKind::Timeout,
-        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed | ureq::Error::Tls(_) => {
-            TransportErrorKind::Connect
-        }
-        ureq::Error::BodyExceedsLimit(_) => TransportErrorKind::BodyTooLarge,
-        ureq::Error::Io(error) => match error.kind() {
-            ErrorKind::ConnectionRefused | ErrorKind::AddrNotAvailable => {
-                TransportErrorKind::Connect
+impl TokenSource for BlockingTokenManager {
+    /// Never blocks: a published token at once (a refresh it is due for runs
+    /// on another thread); otherwise [`token`](Self::token) runs on a
+    /// thread of its own and the future waits for it.
+    fn token_owned(&self) -> impl Future<Output = Result<Arc<AccessToken>, TokenError>> + Send {
+        let manager = self.clone();
+        async move {
+            let now = Instant::now();
+            if let Some(token) = manager.try_token() {
+                if now >= token.refresh_at() {
+                    manager.refresh_in_background();
+                }
+                return Ok(token.into_owned());
             }
-            ErrorKind::TimedOut | ErrorKind::WouldBlock => TransportErrorKind::Timeout,
-            _ => TransportErrorKind::Io,
-        },
-        ureq::Error::Protocol(_) => TransportErrorKind::Io,
-        _ => TransportErrorKind::Other,
+            let (answer, answered) = tokio::sync::oneshot::channel();
+            std::thread::Builder::new()
+                .name("revault-auth-wait".to_owned())
+                .spawn(move || drop(answer.send(manager.token_owned())))
+                .map_err(|_| TokenError::Closed)?;
+            answered.await.unwrap_or(Err(TokenError::Closed))
+        }
+    }
+
+    fn invalidate(&self, token: &AccessToken) -> bool {
+        BlockingTokenManager::invalidate(self, token)
+    }
+
+    fn api(&self) -> &Uri {
+        self.publication.api()
     }
 }

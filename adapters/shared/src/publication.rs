@@ -1,0 +1,315 @@
+//! [`Publication`]: what a driver publishes and what callers read or wait
+//! for.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+use arc_swap::ArcSwapOption;
+use event_listener::EventListener;
+use revault_auth_core::http::Uri;
+use revault_auth_core::{
+    AccessToken, AuthCore, AuthError, ErrorClass, Event, Phase, TokenError, TokenGeneration,
+};
+use tokio::sync::broadcast;
+
+use crate::clock::{HEARTBEAT, WallClock};
+use crate::token_ref::TokenRef;
+
+/// Events buffered per subscriber before the oldest are dropped.
+pub const EVENT_CAPACITY: usize = 64;
+
+/// Serializes the two writers of the token slot (the driver publishing,
+/// callers withdrawing) so that a withdrawn generation cannot slip back in.
+#[derive(Default)]
+struct Writer {
+    /// The newest generation reported rejected: never published again.
+    rejected: u64,
+    /// The core's `token_version` last published.
+    version: Option<u64>,
+}
+
+/// What waiting callers look at once no token is published.
+#[derive(Default)]
+struct Status {
+    /// An error to return at once: the core gave up, or the API key was
+    /// refused and the core is only waiting for a slow retry or a new key.
+    fatal: Option<AuthError>,
+    /// The latest error, reported by a caller that timed out.
+    last_error: Option<AuthError>,
+}
+
+/// The token, status and events a driver publishes from its
+/// [`AuthCore`], shared by every handle of one manager.
+pub struct Publication {
+    token: ArcSwapOption<AccessToken>,
+    writer: Mutex<Writer>,
+    status: Mutex<Status>,
+    closed: AtomicBool,
+    demanded: AtomicBool,
+    changed: event_listener::Event,
+    /// Dropped on close, so that subscribers see the end.
+    events: Mutex<Option<broadcast::Sender<Event>>>,
+    /// Until when (nanoseconds after `epoch`) the last wall-clock check
+    /// vouches that the machine did not sleep.
+    checked_until: AtomicU64,
+    epoch: Instant,
+    wall: WallClock,
+    api: Uri,
+}
+
+impl fmt::Debug for Publication {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let token = self.token.load();
+        f.debug_struct("Publication")
+            .field("generation", &token.as_ref().map(|t| t.generation()))
+            .field("fatal", &lock(&self.status).fatal)
+            .field("closed", &self.is_closed())
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+impl Publication {
+    /// An empty publication for a core built from a configuration whose
+    /// token endpoint is `token_uri` (its origin is the API's).
+    pub fn new(token_uri: &Uri, wall: WallClock) -> Self {
+        Self {
+            token: ArcSwapOption::empty(),
+            writer: Mutex::default(),
+            status: Mutex::default(),
+            closed: AtomicBool::new(false),
+            demanded: AtomicBool::new(false),
+            changed: event_listener::Event::new(),
+            events: Mutex::new(Some(broadcast::channel(EVENT_CAPACITY).0)),
+            checked_until: AtomicU64::new(0),
+            epoch: Instant::now(),
+            wall,
+            api: token_uri.clone(),
+        }
+    }
+
+    // ----- readers -----------------------------------------------------------
+
+    /// The published token: one atomic load, no lock, no clock.
+    #[inline]
+    pub fn try_token(&self) -> Option<TokenRef> {
+        TokenRef::new(self.token.load())
+    }
+
+    /// A per-thread reader of this publication's token.
+    pub fn reader(self: &Arc<Self>) -> crate::TokenReader {
+        crate::TokenReader::new(Arc::clone(self))
+    }
+
+    pub(crate) fn slot(&self) -> &ArcSwapOption<AccessToken> {
+        &self.token
+    }
+
+    /// Whether the last wall-clock check still vouches for `now` (one
+    /// relaxed load). Readers that have no driver re-reading the clocks
+    /// call it before serving a token; past it, the wall clock must be
+    /// compared again ([`settle`](Self::settle) does).
+    #[inline]
+    pub fn checked_at(&self, now: Instant) -> bool {
+        self.nanos(now) < self.checked_until.load(Ordering::Relaxed)
+    }
+
+    /// The API's token endpoint (scheme, host and port are the API's).
+    pub fn api(&self) -> &Uri {
+        &self.api
+    }
+
+    /// The wall clock this manager reads.
+    pub fn wall(&self) -> SystemTime {
+        self.wall.now()
+    }
+
+    /// A receiver for the core's events from now on. A slow receiver loses
+    /// the oldest past [`EVENT_CAPACITY`]; none carries a secret.
+    /// After the driver stopped, the receiver reports the end at once.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        match &*lock(&self.events) {
+            Some(sender) => sender.subscribe(),
+            None => broadcast::channel(1).1,
+        }
+    }
+
+    /// Whether the driver has stopped.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Records the first demand for a token; `true` only the first time.
+    pub fn demand(&self) -> bool {
+        !self.demanded.load(Ordering::Relaxed) && !self.demanded.swap(true, Ordering::AcqRel)
+    }
+
+    /// Listens for the next change (a token, a failure, the end).
+    pub fn listen(&self) -> EventListener {
+        self.changed.listen()
+    }
+
+    /// What a caller waiting since `started` gets now, if its wait is over:
+    /// the token, the error the API key drew, `Closed`, or `TimedOut` past
+    /// `deadline`. `None`: keep waiting.
+    pub fn outcome(
+        &self,
+        started: Instant,
+        deadline: Option<Instant>,
+        now: Instant,
+    ) -> Option<Result<TokenRef, TokenError>> {
+        if let Some(token) = self.try_token() {
+            return Some(Ok(token));
+        }
+        if self.is_closed() {
+            return Some(Err(TokenError::Closed));
+        }
+        let status = lock(&self.status);
+        if let Some(error) = &status.fatal {
+            return Some(Err(TokenError::Failed(error.clone())));
+        }
+        deadline.filter(|deadline| now >= *deadline).map(|_| {
+            Err(TokenError::TimedOut {
+                waited_ms: millis(now.saturating_duration_since(started)),
+                last_error: status.last_error.clone(),
+            })
+        })
+    }
+
+    /// Waits up to `wait` for an [`outcome`](Self::outcome), sleeping with
+    /// the runtime's own timer (`sleep_until`).
+    pub async fn wait<F: Future<Output = ()>>(
+        &self,
+        wait: Duration,
+        sleep_until: impl Fn(Instant) -> F,
+    ) -> Result<TokenRef, TokenError> {
+        let started = Instant::now();
+        let deadline = started.checked_add(wait);
+        loop {
+            let listener = self.listen();
+            if let Some(outcome) = self.outcome(started, deadline, Instant::now()) {
+                return outcome;
+            }
+            match deadline {
+                Some(deadline) => futures_lite::future::or(listener, sleep_until(deadline)).await,
+                None => listener.await,
+            }
+        }
+    }
+
+    /// Waits until the driver has stopped.
+    pub async fn closed(&self) {
+        loop {
+            let listener = self.listen();
+            if self.is_closed() {
+                return;
+            }
+            listener.await;
+        }
+    }
+
+    // ----- writers -----------------------------------------------------------
+
+    /// revault-api answered 401 to `generation`: that token and every older
+    /// one is withdrawn now and never published again. Returns whether the
+    /// token served until now was that generation. The driver must still
+    /// tell the core ([`AuthCore::handle_rejected`]).
+    pub fn withdraw(&self, generation: TokenGeneration) -> bool {
+        let mut writer = lock(&self.writer);
+        writer.rejected = writer.rejected.max(generation.get());
+        let current = self.token.load();
+        let served = current
+            .as_ref()
+            .is_some_and(|token| token.generation() == generation);
+        if current
+            .as_ref()
+            .is_some_and(|token| token.generation().get() <= writer.rejected)
+        {
+            self.token.store(None);
+        }
+        served
+    }
+
+    /// After any input to the core (and after sending what it asked to
+    /// send): drains its events, records its status, publishes its token
+    /// when it changed (never a withdrawn generation), records that the
+    /// clocks were compared at `now`, wakes waiting callers, then hands the
+    /// events to subscribers (after the token they announce is published)
+    /// and returns them.
+    pub fn settle(&self, core: &mut AuthCore, now: Instant) -> Vec<Event> {
+        let events: Vec<Event> = std::iter::from_fn(|| core.poll_event()).collect();
+        {
+            let mut status = lock(&self.status);
+            status.last_error = core.last_error().cloned();
+            status.fatal = fatal(core);
+        }
+        self.publish(core, now);
+        let checked = self
+            .nanos(now)
+            .saturating_add(millis(HEARTBEAT) * 1_000_000);
+        self.checked_until.store(checked, Ordering::Relaxed);
+        self.changed.notify(usize::MAX);
+        if let Some(sender) = &*lock(&self.events) {
+            for event in &events {
+                // No subscriber is not an error.
+                let _ = sender.send(event.clone());
+            }
+        }
+        events
+    }
+
+    /// The driver stopped: nothing is served any more and every waiting
+    /// caller gets [`TokenError::Closed`].
+    pub fn close(&self) {
+        self.token.store(None);
+        self.closed.store(true, Ordering::Release);
+        self.changed.notify(usize::MAX);
+        lock(&self.events).take();
+    }
+
+    fn publish(&self, core: &AuthCore, now: Instant) {
+        let version = core.token_version();
+        let mut writer = lock(&self.writer);
+        if writer.version == Some(version) {
+            return;
+        }
+        writer.version = Some(version);
+        let rejected = writer.rejected;
+        let token = core
+            .access_token(now)
+            .filter(|token| token.generation().get() > rejected);
+        self.token.store(token.cloned().map(Arc::new));
+    }
+
+    fn nanos(&self, at: Instant) -> u64 {
+        u64::try_from(at.saturating_duration_since(self.epoch).as_nanos()).unwrap_or(u64::MAX)
+    }
+}
+
+/// The error callers get at once: a terminal failure, or a refused API key
+/// the core is only waiting to retry slowly (no request in flight).
+fn fatal(core: &AuthCore) -> Option<AuthError> {
+    if let Some(failure) = core.failure() {
+        return Some(failure.clone());
+    }
+    let refused = |error: &&AuthError| {
+        matches!(
+            error.class(),
+            ErrorClass::CredentialsRejected | ErrorClass::InvalidRequest
+        )
+    };
+    match core.phase() {
+        Phase::Waiting | Phase::Failed => core.last_error().filter(refused).cloned(),
+        _ => None,
+    }
+}

@@ -1,0 +1,98 @@
+//! The default transport: ureq 3, no redirects, capped bodies, no plain
+//! `http://` off loopback.
+
+use std::io::Read;
+
+use revault_auth_core::http::{Request, Response};
+use revault_auth_core::{BlockingTransport, Limits, TransportErrorKind, is_loopback};
+use zeroize::Zeroize;
+
+/// The default transport: a ureq 3 [`ureq::Agent`] that never follows
+/// redirects, answers 3xx/4xx/5xx as responses, times out after the
+/// policy's request timeout and reads at most `max_body` bytes. Refuses
+/// plain `http://` to a host that is not loopback.
+#[derive(Clone, Debug)]
+pub struct UreqTransport {
+    agent: ureq::Agent,
+}
+
+impl Default for UreqTransport {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl UreqTransport {
+    /// A transport with its own agent.
+    pub fn new() -> Self {
+        let config = ureq::Agent::config_builder()
+            .max_redirects(0)
+            .http_status_as_error(false)
+            .build();
+        Self::with_agent(ureq::Agent::new_with_config(config))
+    }
+
+    /// A transport over your agent; the rules above are applied to each
+    /// request, whatever the agent's own configuration.
+    pub fn with_agent(agent: ureq::Agent) -> Self {
+        Self { agent }
+    }
+}
+
+impl BlockingTransport for UreqTransport {
+    fn send(
+        &self,
+        request: Request<Vec<u8>>,
+        limits: Limits,
+    ) -> Result<Response<Vec<u8>>, TransportErrorKind> {
+        let uri = request.uri();
+        let secure = uri.scheme_str() == Some("https")
+            || (uri.scheme_str() == Some("http") && uri.host().is_some_and(is_loopback));
+        if !secure {
+            return Err(TransportErrorKind::Other);
+        }
+        let request = self
+            .agent
+            .configure_request(request)
+            .max_redirects(0)
+            .http_status_as_error(false)
+            .timeout_global(Some(limits.timeout))
+            .build();
+        let (parts, body) = self.agent.run(request).map_err(kind)?.into_parts();
+        let cap = u64::try_from(limits.max_body).unwrap_or(u64::MAX);
+        let mut bytes = Vec::new();
+        let read = body
+            .into_reader()
+            .take(cap.saturating_add(1))
+            .read_to_end(&mut bytes);
+        if let Err(error) = read {
+            bytes.zeroize();
+            return Err(kind(ureq::Error::from(error)));
+        }
+        if bytes.len() > limits.max_body {
+            bytes.zeroize();
+            return Err(TransportErrorKind::BodyTooLarge);
+        }
+        Ok(Response::from_parts(parts, bytes))
+    }
+}
+
+fn kind(error: ureq::Error) -> TransportErrorKind {
+    use std::io::ErrorKind;
+    match error {
+        ureq::Error::Timeout(_) => TransportErrorKind::Timeout,
+        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed | ureq::Error::Tls(_) => {
+            TransportErrorKind::Connect
+        }
+        ureq::Error::BodyExceedsLimit(_) => TransportErrorKind::BodyTooLarge,
+        ureq::Error::Io(error) => match error.kind() {
+            ErrorKind::ConnectionRefused | ErrorKind::AddrNotAvailable => {
+                TransportErrorKind::Connect
+            }
+            ErrorKind::TimedOut | ErrorKind::WouldBlock => TransportErrorKind::Timeout,
+            _ => TransportErrorKind::Io,
+        },
+        ureq::Error::Protocol(_) => TransportErrorKind::Io,
+        _ => TransportErrorKind::Other,
+    }
+}

@@ -1,0 +1,28 @@
+//! Tokens exported by one manager and restored into another are served at
+//! once: the emulator sees no new token request, and accepts the token.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{accepted, auth_requests, config, server};
+use revault_auth_ureq::BlockingTokenManager;
+
+#[test]
+fn restored_tokens_are_served_without_a_request() {
+    let server = server(Duration::from_secs(60), Duration::from_secs(600));
+    let first = BlockingTokenManager::new(config(&server)).expect("manager");
+    let token = first.token_owned().expect("token");
+    let saved = first.export().expect("a snapshot");
+    first.shutdown();
+
+    let second = BlockingTokenManager::new(config(&server)).expect("manager");
+    assert!(second.restore(saved), "installed");
+    let restored = second.try_token().expect("served at once");
+    assert_eq!(
+        restored.secret().expose_secret(),
+        token.secret().expose_secret()
+    );
+    assert!(accepted(&server, &restored));
+    assert_eq!(auth_requests(&server), 1, "no request for a restored token");
+}

@@ -1,0 +1,298 @@
+//! Settings shared by the subcommands: where revault-api is, the API key,
+//! durations, and how a driver's [`TokenError`] becomes an exit code.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Args;
+use revault_auth::core::{
+    ENV_API_KEY_ID, ENV_API_KEY_SECRET, ENV_API_URL, ENV_WORKSPACE, TokenError,
+};
+use revault_auth::{ApiKeySecret, Config, ErrorClass};
+
+use super::{Exit, Failure};
+
+/// Largest secret file read.
+const MAX_SECRET_FILE: u64 = 64 * 1024;
+
+/// The API key, as flags over environment variables.
+#[derive(Debug, Args)]
+pub(crate) struct CredentialArgs {
+    /// Workspace
+    #[arg(long, env = ENV_WORKSPACE, hide_env_values = true, value_name = "NAME")]
+    pub(crate) workspace: Option<String>,
+
+    /// API key id
+    #[arg(long, env = ENV_API_KEY_ID, hide_env_values = true, value_name = "ID")]
+    pub(crate) api_key_id: Option<String>,
+
+    /// Read the API key secret from PATH ('-' for stdin; one trailing newline
+    /// is trimmed) instead of REVAULT_API_KEY_SECRET
+    #[arg(long, value_name = "PATH")]
+    pub(crate) api_key_secret_file: Option<PathBuf>,
+}
+
+/// Everything a client needs to reach revault-api.
+#[derive(Debug, Args)]
+pub(crate) struct ConnectionArgs {
+    /// API base URL, e.g. https://HOST/v1/rest
+    #[arg(long, env = ENV_API_URL, hide_env_values = true, value_name = "URL")]
+    pub(crate) api_url: Option<String>,
+
+    #[command(flatten)]
+    pub(crate) credentials: CredentialArgs,
+}
+
+/// A validated client configuration and the base URL it was built from.
+#[derive(Debug)]
+pub(crate) struct Connection {
+    pub(crate) config: Config,
+    /// The base URL, trimmed, without a trailing `/`.
+    pub(crate) base: String,
+    /// The API key secret, to scrub from anything a server sends back.
+    pub(crate) secret: ApiKeySecret,
+}
+
+impl ConnectionArgs {
+    /// Checks everything before any traffic: every failure is a usage error.
+    pub(crate) fn resolve(self) -> Result<Connection, Failure> {
+        let api_url = required(self.api_url, ENV_API_URL, "--api-url")?;
+        let credentials = self.credentials;
+        let workspace = required(credentials.workspace, ENV_WORKSPACE, "--workspace")?;
+        let api_key_id = required(credentials.api_key_id, ENV_API_KEY_ID, "--api-key-id")?;
+        let secret = read_secret(credentials.api_key_secret_file.as_deref())?.ok_or_else(|| {
+            Failure::usage(format!(
+                "{ENV_API_KEY_SECRET} is not set (set it, or pass --api-key-secret-file PATH)"
+            ))
+        })?;
+        let base = api_url.trim().trim_end_matches('/').to_owned();
+        check_api_url(&base)?;
+        let config = Config::builder(api_url, workspace, api_key_id, secret.clone())
+            .build()
+            .map_err(Failure::usage)?;
+        Ok(Connection {
+            config,
+            base,
+            secret,
+        })
+    }
+}
+
+/// Longest API URL accepted (and the most of any value an error shows).
+const MAX_URL_CHARS: usize = 2048;
+const SHOWN_CHARS: usize = 80;
+
+/// `value` as an error may show it: quoted, and cut to a few dozen
+/// characters (a 100 KB value is not echoed whole).
+pub(crate) fn shown(value: &str) -> String {
+    let count = value.chars().count();
+    if count <= SHOWN_CHARS {
+        format!("{value:?}")
+    } else {
+        let head: String = value.chars().take(SHOWN_CHARS).collect();
+        format!("{head:?}... ({count} characters)")
+    }
+}
+
+/// What the core's URL check lets through but a base URL must not have
+/// (checked here for now; the core's `Config` should refuse these too):
+/// a fragment (every path appended to the base would land in it), user
+/// information (refused without echoing the password), a port outside
+/// 1..=65535 (found here rather than as a connection failure, exit 4),
+/// and an absurd length (not echoed).
+fn check_api_url(base: &str) -> Result<(), Failure> {
+    let count = base.chars().count();
+    if count > MAX_URL_CHARS {
+        return Err(Failure::usage(format!(
+            "invalid API URL: {count} characters long, at most {MAX_URL_CHARS}"
+        )));
+    }
+    let shown_url = without_userinfo(base);
+    let invalid =
+        |why: &str| Failure::usage(format!("invalid API URL {}: {why}", shown(&shown_url)));
+    // Checked on the text, before parsing: an error about a URL that does
+    // not parse must not echo its password either.
+    if shown_url != base {
+        return Err(invalid(
+            "it must not carry user information (user:password@ is not shown)",
+        ));
+    }
+    let url = match url::Url::parse(base) {
+        Ok(url) => url,
+        Err(url::ParseError::InvalidPort) => {
+            return Err(invalid("the port must be a number from 1 to 65535"));
+        }
+        // The parser's messages are fixed texts, never the value.
+        Err(error) => return Err(invalid(&error.to_string())),
+    };
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid(
+            "it must not carry user information (user:password@ is not shown)",
+        ));
+    }
+    if url.fragment().is_some() {
+        return Err(invalid("it must not have a fragment ('#...')"));
+    }
+    if url.port() == Some(0) {
+        return Err(invalid("the port must be a number from 1 to 65535"));
+    }
+    Ok(())
+}
+
+/// `base` with any `user:password@` before the host replaced by `…@`.
+fn without_userinfo(base: &str) -> String {
+    let Some((scheme, rest)) = base.split_once("://") else {
+        return base.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((_, host)) => format!("{scheme}://...@{host}{tail}"),
+        None => base.to_owned(),
+    }
+}
+
+fn required(value: Option<String>, env: &str, flag: &str) -> Result<String, Failure> {
+    value
+        .filter(|value| !value.trim().is_empty())
+        .ok_or_else(|| Failure::usage(format!("{env} is not set (set it, or pass {flag})")))
+}
+
+/// The API key secret from `file` (`-` for stdin), else from the
+/// environment; `None` when neither holds one. A file must be a regular
+/// file (a FIFO or a device could block or never end: pipe into `-`
+/// instead) of at most 64 KiB: a larger one is a usage error, never cut
+/// silently.
+pub(crate) fn read_secret(file: Option<&Path>) -> Result<Option<ApiKeySecret>, Failure> {
+    let mut text = match file {
+        Some(path) => read_secret_file(path)?,
+        None => match std::env::var(ENV_API_KEY_SECRET) {
+            Ok(text) if !text.is_empty() => text,
+            Ok(_) | Err(std::env::VarError::NotPresent) => return Ok(None),
+            Err(std::env::VarError::NotUnicode(_)) => {
+                return Err(Failure::usage(format!(
+                    "{ENV_API_KEY_SECRET} is not valid UTF-8"
+                )));
+            }
+        },
+    };
+    // Trim one trailing newline in place: the secret is moved, never copied.
+    if text.ends_with('\n') {
+        text.pop();
+        if text.ends_with('\r') {
+            text.pop();
+        }
+    }
+    Ok(Some(ApiKeySecret::new(text)))
+}
+
+fn read_secret_file(path: &Path) -> Result<String, Failure> {
+    let shown = path.display();
+    let cannot = |error: std::io::Error| {
+        Failure::usage(format!(
+            "cannot read the API key secret from {shown}: {error}"
+        ))
+    };
+    let mut text = String::new();
+    if path == Path::new("-") {
+        std::io::stdin()
+            .lock()
+            .take(MAX_SECRET_FILE + 1)
+            .read_to_string(&mut text)
+            .map_err(cannot)?;
+    } else {
+        // Checked before opening: opening a FIFO waits for a writer.
+        let metadata = std::fs::metadata(path).map_err(cannot)?;
+        if !metadata.is_file() {
+            return Err(Failure::usage(format!(
+                "the API key secret file {shown} is not a regular file \
+                 (to read the secret from a pipe, use --api-key-secret-file -)"
+            )));
+        }
+        if metadata.len() > MAX_SECRET_FILE {
+            return Err(too_large(path));
+        }
+        let file = open_without_blocking(path).map_err(cannot)?;
+        if !file.metadata().map_err(cannot)?.is_file() {
+            return Err(Failure::usage(format!(
+                "the API key secret file {shown} is not a regular file"
+            )));
+        }
+        file.take(MAX_SECRET_FILE + 1)
+            .read_to_string(&mut text)
+            .map_err(cannot)?;
+    }
+    if text.len() as u64 > MAX_SECRET_FILE {
+        return Err(too_large(path));
+    }
+    if text.is_empty() {
+        return Err(Failure::usage(format!(
+            "the API key secret file {shown} is empty"
+        )));
+    }
+    Ok(text)
+}
+
+fn too_large(path: &Path) -> Failure {
+    Failure::usage(format!(
+        "the API key secret file {} is larger than {} KiB: not an API key secret",
+        path.display(),
+        MAX_SECRET_FILE / 1024
+    ))
+}
+
+/// Opens `path` for reading without waiting for a writer, should it have
+/// become a FIFO since it was checked.
+fn open_without_blocking(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let flags = rustix::fs::OFlags::NONBLOCK.bits();
+        options.custom_flags(i32::try_from(flags).unwrap_or(0));
+    }
+    options.open(path)
+}
+
+/// Seconds as a positive, finite number (fractions allowed), at most a year.
+pub(crate) fn seconds(value: &str) -> Result<Duration, String> {
+    let seconds: f64 = value
+        .trim()
+        .parse()
+        .map_err(|_| "expected a number of seconds".to_owned())?;
+    if !(seconds.is_finite() && seconds > 0.0 && seconds <= 366.0 * 24.0 * 3600.0) {
+        return Err("expected a positive number of seconds, at most a year".to_owned());
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+/// How a failure to obtain a token ends the process.
+pub(crate) fn token_failure(error: TokenError) -> Failure {
+    match error {
+        TokenError::Config(error) => Failure::usage(error),
+        TokenError::Failed(error) => {
+            let exit = match error.class() {
+                ErrorClass::CredentialsRejected | ErrorClass::InvalidRequest => Exit::Rejected,
+                _ => Exit::GaveUp,
+            };
+            Failure::new(exit, error)
+        }
+        TokenError::TimedOut {
+            waited_ms,
+            last_error,
+        } => {
+            let waited = Duration::from_millis(waited_ms).as_secs_f64();
+            let cause = match last_error {
+                Some(error) => format!("last error: {error}"),
+                None => "no answer from revault-api".to_owned(),
+            };
+            Failure::new(
+                Exit::GaveUp,
+                format!("gave up after {waited:.1} s without a valid token ({cause})"),
+            )
+        }
+        other => Failure::other(other),
+    }
+}
