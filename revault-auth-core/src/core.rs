@@ -190,7 +190,7 @@ impl AuthCore {
     /// `Retry-After` or the slow schedule after a refusal.
     pub fn retry_at(&self) -> Option<Instant> {
         match self.link {
-            Link::Waiting { until } => Some(until),
+            Link::Waiting { until, .. } => Some(until),
             _ => None,
         }
     }
@@ -343,7 +343,8 @@ impl AuthCore {
     /// backoff under way stands.
     ///
     /// After a refusal ([`failure`](Self::failure)), with a changed key or
-    /// the same one, the core clears it and tries again at once. Otherwise
+    /// the same one, the core clears it and tries again at once, or once a
+    /// `Retry-After` or backoff still under way is over. Otherwise
     /// an unchanged key changes nothing.
     pub fn update_api_key(
         &mut self,
@@ -351,7 +352,7 @@ impl AuthCore {
         api_key_secret: ApiKeySecret,
         now: Instant,
     ) -> Result<(), ConfigError> {
-        self.time.observe(now);
+        let now = self.time.observe(now);
         let api_key_id = api_key_id.into();
         crate::config::check_api_key(&api_key_id, &api_key_secret)?;
         let changed = api_key_id != self.config.api_key_id
@@ -365,8 +366,18 @@ impl AuthCore {
             }
             self.start(now);
         }
-        if self.refusal.take().is_some() && matches!(self.link, Link::Waiting { .. }) {
-            self.link = Link::Ready;
+        if self.refusal.take().is_some() {
+            // The new key cuts short the slow wait after the refusal, not
+            // the server's `Retry-After` or a backoff (issue 9, item 3).
+            if let Link::Waiting { held_until, .. } = self.link {
+                self.link = match held_until {
+                    Some(until) if until > now => Link::Waiting {
+                        until,
+                        held_until: Some(until),
+                    },
+                    _ => Link::Ready,
+                };
+            }
         }
         Ok(())
     }
@@ -507,7 +518,7 @@ impl AuthCore {
     #[must_use]
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Transmit> {
         let now = self.time.observe(now);
-        if matches!(self.link, Link::Waiting { until } if until <= now) {
+        if matches!(self.link, Link::Waiting { until, .. } if until <= now) {
             self.link = Link::Ready;
         }
         if !self.may_send(now) {
@@ -582,7 +593,7 @@ impl AuthCore {
     fn may_send(&self, now: Instant) -> bool {
         let link_free = match self.link {
             Link::Ready => true,
-            Link::Waiting { until } => until <= now,
+            Link::Waiting { until, .. } => until <= now,
             Link::Dormant | Link::Sending(_) | Link::Closed => false,
         };
         link_free
@@ -604,7 +615,7 @@ impl AuthCore {
         let mut table = TimerTable::default();
         match &self.link {
             Link::Sending(flight) => table.set(Timer::RequestTimeout, Some(flight.deadline)),
-            Link::Waiting { until } => table.set(Timer::Retry, Some(*until)),
+            Link::Waiting { until, .. } => table.set(Timer::Retry, Some(*until)),
             Link::Ready => {
                 let refresh_at = self.access.as_ref().map(|token| token.refresh_at);
                 table.set(Timer::Refresh, refresh_at);
@@ -822,15 +833,26 @@ impl AuthCore {
         });
     }
 
-    /// No request before `until` (or before a later wait already under way).
-    /// A request in flight, a dormant or a closed core have no wait to set.
+    /// No request before `until` (or before a later wait already under way):
+    /// a backoff or the server's `Retry-After`, which a new API key does not
+    /// cut short.
     fn wait_until(&mut self, until: Instant) {
-        self.link = match self.link {
-            Link::Ready => Link::Waiting { until },
-            Link::Waiting { until: already } => Link::Waiting {
-                until: already.max(until),
-            },
+        self.wait(until, true);
+    }
+
+    /// Adds a wait ending at `until`; `held` when a new API key must not cut
+    /// it short. A request in flight, a dormant or a closed core have no
+    /// wait to set.
+    fn wait(&mut self, until: Instant, held: bool) {
+        let (already, held_already) = match self.link {
+            Link::Ready => (None, None),
+            Link::Waiting { until, held_until } => (Some(until), held_until),
             _ => return,
+        };
+        let held_now = held.then_some(until);
+        self.link = Link::Waiting {
+            until: already.map_or(until, |already| already.max(until)),
+            held_until: held_now.max(held_already),
         };
     }
 
@@ -897,7 +919,8 @@ impl AuthCore {
             policy.refused_retry_cap,
             in_a_row,
         );
-        self.wait_until(later(now, delay));
+        // The slow wait, which a new API key cuts short.
+        self.wait(later(now, delay), false);
         self.refusal = Some(Refusal {
             error: error.clone(),
             in_a_row,
@@ -962,7 +985,10 @@ impl AuthCore {
                 flight.deadline = shift(flight.deadline);
                 flight.sent_at = shift(flight.sent_at);
             }
-            Link::Waiting { until } => *until = shift(*until),
+            Link::Waiting { until, held_until } => {
+                *until = shift(*until);
+                *held_until = held_until.map(|held| shift(held).min(*until));
+            }
             Link::Dormant | Link::Ready | Link::Closed => {}
         }
         if self

@@ -24,6 +24,10 @@ pub(crate) enum Link {
     Waiting {
         /// The driver's instant the wait ends at.
         until: Instant,
+        /// The end of the part of the wait a new API key cannot cut short
+        /// (backoff, `Retry-After`), if any; at most `until`. Only the slow
+        /// wait after a refusal lies beyond it.
+        held_until: Option<Instant>,
     },
     /// [`crate::AuthCore::close`] was called.
     Closed,
