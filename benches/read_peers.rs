@@ -1,0 +1,182 @@
+//! The cached read everyone makes, side by side with a peer library, in one
+//! run: our `revault_auth::tokio::TokenManager::token()` against
+//! `aliri_tokens::TokenWatcher::token()` (a `tokio::sync::watch` borrow),
+//! both holding the same 512-byte token, and the floor: one relaxed load of
+//! a shared atomic through the same call path (an `async` read awaited in
+//! the same loop). Each runs on one task, then on two tasks at once, on a
+//! tokio runtime with two workers; with two tasks the time reported is per
+//! call as each task sees it (the slower one), so a read that does not scale
+//! shows up as a higher number at two tasks than at one.
+//!
+//! Only public calls, no network: our manager gets its token from a
+//! scripted transport, aliri's watcher from a constant token source.
+//!
+//! `cargo bench --bench read_peers`
+
+use std::future::Future;
+use std::hint::black_box;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use aliri_tokens::TokenWatcher;
+use aliri_tokens::backoff::ErrorBackoffConfig;
+use aliri_tokens::jitter::NullJitter;
+use aliri_tokens::sources::ConstTokenSource;
+use criterion::Criterion;
+use revault_auth::core::testing::{ScriptedServer, ScriptedTransport};
+use revault_auth::tokio::TokenManager;
+use revault_auth::{ApiKeySecret, Config};
+use tokio::runtime::Runtime;
+use tokio::sync::Barrier;
+
+/// The size of the access token both libraries serve.
+const TOKEN_BYTES: usize = 512;
+
+/// One library's ordinary read of its cached token, as a task makes it; it
+/// returns the token's length so the read cannot be optimised away.
+trait Read: Send + Sync + 'static {
+    fn read(&self) -> impl Future<Output = usize> + Send;
+}
+
+/// The floor: a relaxed load of a shared atomic.
+struct Floor(AtomicUsize);
+
+impl Read for Floor {
+    async fn read(&self) -> usize {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+struct RevaultAuth(TokenManager);
+
+impl Read for RevaultAuth {
+    async fn read(&self) -> usize {
+        self.0
+            .token()
+            .await
+            .map_or(0, |token| token.secret().expose_secret().len())
+    }
+}
+
+struct AliriTokens(TokenWatcher);
+
+impl Read for AliriTokens {
+    async fn read(&self) -> usize {
+        self.0.token().access_token().as_str().len()
+    }
+}
+
+/// `iters` reads on each of `tasks` tasks started together; the slowest
+/// task's time.
+fn time_tasks<R: Read>(runtime: &Runtime, reader: &Arc<R>, tasks: usize, iters: u64) -> Duration {
+    runtime.block_on(async {
+        let start = Arc::new(Barrier::new(tasks));
+        let running: Vec<_> = (0..tasks)
+            .map(|_| {
+                let reader = Arc::clone(reader);
+                let start = Arc::clone(&start);
+                tokio::spawn(async move {
+                    start.wait().await;
+                    let began = Instant::now();
+                    for _ in 0..iters {
+                        black_box(reader.read().await);
+                    }
+                    began.elapsed()
+                })
+            })
+            .collect();
+        let mut slowest = Duration::ZERO;
+        for task in running {
+            slowest = slowest.max(task.await.expect("a read task panicked"));
+        }
+        slowest
+    })
+}
+
+fn bench<R: Read>(c: &mut Criterion, runtime: &Runtime, name: &str, reader: R) {
+    let reader = Arc::new(reader);
+    for (tasks, group) in [(1, "read_peers/1_task"), (2, "read_peers/2_tasks")] {
+        let mut group = c.benchmark_group(group);
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| time_tasks(runtime, &reader, tasks, iters));
+        });
+        group.finish();
+    }
+}
+
+/// Our manager with a cached token of `TOKEN_BYTES` bytes, from a scripted
+/// transport, and that token's text.
+fn revault_auth(runtime: &Runtime) -> (TokenManager, String) {
+    let config = Config::builder(
+        "https://revault.invalid/v1/rest",
+        "bench-workspace",
+        "bench-key-id",
+        ApiKeySecret::new("bench-key-secret-0123456789"),
+    )
+    .build()
+    .expect("config");
+    let mut server = ScriptedServer::for_config(&config).with_lifetimes(3600.0, 7200.0);
+    // Tokens are issued as `{prefix}-access-{n}`; the first is number 1.
+    server.token_prefix = "x".repeat(TOKEN_BYTES - "-access-1".len());
+    let transport = ScriptedTransport::new(server, SystemTime::now);
+    let manager = {
+        let _entered = runtime.enter();
+        TokenManager::with_transport(config, transport).expect("runtime")
+    };
+    let token = runtime
+        .block_on(manager.token_owned())
+        .expect("a token")
+        .secret()
+        .expose_secret()
+        .to_owned();
+    assert_eq!(token.len(), TOKEN_BYTES);
+    (manager, token)
+}
+
+/// aliri's watcher serving `token`. Its constant source says the token is
+/// valid for 60 s, so the watcher's task republishes it every 45 s: a write
+/// the run may see once, as a real deployment would.
+fn aliri_tokens(runtime: &Runtime, token: String) -> TokenWatcher {
+    runtime
+        .block_on(TokenWatcher::spawn_from_token_source(
+            ConstTokenSource::new(token),
+            NullJitter,
+            ErrorBackoffConfig::default(),
+        ))
+        .unwrap_or_else(|never| match never {})
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let (manager, token) = revault_auth(&runtime);
+    let watcher = aliri_tokens(&runtime, token);
+
+    let mut criterion = Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .configure_from_args();
+    bench(
+        &mut criterion,
+        &runtime,
+        "atomic_load_floor",
+        Floor(AtomicUsize::new(TOKEN_BYTES)),
+    );
+    bench(
+        &mut criterion,
+        &runtime,
+        "revault_auth_token",
+        RevaultAuth(manager),
+    );
+    bench(
+        &mut criterion,
+        &runtime,
+        "aliri_tokens_token",
+        AliriTokens(watcher),
+    );
+    criterion.final_summary();
+}
