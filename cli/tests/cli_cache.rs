@@ -13,36 +13,26 @@ use cli_support::{against, assert_clean, looks_like_jwt, run};
 use common::{SECRET, mock_config};
 use revault_auth_mock::MockServer;
 
-/// A fresh cache path in the system's temporary directory, removed (with
-/// its lock file) on drop.
-struct CachePath(PathBuf);
+/// A fresh cache path in a private temporary directory (the store refuses
+/// a directory others can write, such as `/tmp` itself), removed with its
+/// lock files on drop.
+struct CachePath {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
 
 impl CachePath {
     fn new(test: &str) -> Self {
-        let path = std::env::temp_dir().join(format!(
-            "revault-auth-cli-cache-{}-{test}.json",
-            std::process::id()
-        ));
-        let cache = Self(path);
-        cache.remove();
-        cache
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("revault-auth-cli-cache-{test}-"))
+            .tempdir()
+            .expect("a private temporary directory");
+        let path = dir.path().join("tokens.json");
+        Self { _dir: dir, path }
     }
 
     fn arg(&self) -> &str {
-        self.0.to_str().expect("a UTF-8 temporary path")
-    }
-
-    fn remove(&self) {
-        let _ = std::fs::remove_file(&self.0);
-        let mut lock = self.0.clone().into_os_string();
-        lock.push(".lock");
-        let _ = std::fs::remove_file(lock);
-    }
-}
-
-impl Drop for CachePath {
-    fn drop(&mut self) {
-        self.remove();
+        self.path.to_str().expect("a UTF-8 temporary path")
     }
 }
 
@@ -96,7 +86,7 @@ fn the_cache_file_is_private_and_holds_no_api_key_secret() {
 
     let token = printed(&token_with_cache(&server, &cache));
 
-    let text = std::fs::read_to_string(&cache.0).expect("the cache file exists");
+    let text = std::fs::read_to_string(&cache.path).expect("the cache file exists");
     assert!(!text.contains(SECRET), "the API key secret in the cache");
     assert!(
         text.contains(&token),
@@ -105,7 +95,7 @@ fn the_cache_file_is_private_and_holds_no_api_key_secret() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&cache.0)
+        let mode = std::fs::metadata(&cache.path)
             .expect("metadata")
             .permissions()
             .mode();
@@ -146,7 +136,15 @@ fn a_corrupt_cache_is_ignored_with_one_warning_and_replaced() {
     ))
     .expect("emulator");
     let cache = CachePath::new("corrupt");
-    std::fs::write(&cache.0, b"{\"format\":1,\"access_token\":\"eyJ-garbage").expect("write");
+    std::fs::write(&cache.path, b"{\"format\":1,\"access_token\":\"eyJ-garbage").expect("write");
+    // Private, as the store keeps it: a file open to others is refused
+    // outright (see cli_planted_token_file.rs), not ignored.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&cache.path, std::fs::Permissions::from_mode(0o600))
+            .expect("chmod");
+    }
 
     let run = token_with_cache(&server, &cache);
     let token = printed(&run);

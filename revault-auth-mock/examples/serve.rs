@@ -72,6 +72,10 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Err(error) = cfg.validate() {
+        eprintln!("serve: {error}\n{USAGE}");
+        return ExitCode::from(2);
+    }
     let listener = match tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, cfg.port)).await {
         Ok(listener) => listener,
         Err(error) => {

@@ -34,6 +34,11 @@ pub struct MockConfig {
     pub api_key_secret: String,
     /// Port to bind on 127.0.0.1; `0` picks any free port.
     pub port: u16,
+    /// The longest a client may take to send a request's head, and then
+    /// again its body: a half-sent request is dropped after this (the
+    /// connection closed; a stalled body answers 408), so a client that
+    /// stops mid-request cannot keep a connection and a task forever.
+    pub request_read_timeout: Duration,
 }
 
 impl MockConfig {
@@ -47,6 +52,41 @@ impl MockConfig {
     pub const DEFAULT_ACCESS_TTL: Duration = Duration::from_secs(300);
     /// Default refresh token lifetime (1800 s).
     pub const DEFAULT_REFRESH_TTL: Duration = Duration::from_secs(1800);
+    /// Default [`request_read_timeout`](Self::request_read_timeout) (10 s).
+    pub const DEFAULT_REQUEST_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+    /// Checks that a client could use this configuration: the workspace, API
+    /// key id and secret are non-empty and free of control characters (the
+    /// client refuses to send such values, so an emulator accepting them
+    /// could never be authenticated against), and the read timeout is
+    /// positive. The error names the field, never its value.
+    pub fn validate(&self) -> Result<(), InvalidMockConfig> {
+        for (field, value) in [
+            ("workspace", &self.workspace),
+            ("api_key_id", &self.api_key_id),
+            ("api_key_secret", &self.api_key_secret),
+        ] {
+            if value.trim().is_empty() {
+                return Err(InvalidMockConfig {
+                    field,
+                    why: "is empty",
+                });
+            }
+            if value.chars().any(char::is_control) {
+                return Err(InvalidMockConfig {
+                    field,
+                    why: "contains control characters",
+                });
+            }
+        }
+        if self.request_read_timeout.is_zero() {
+            return Err(InvalidMockConfig {
+                field: "request_read_timeout",
+                why: "is zero",
+            });
+        }
+        Ok(())
+    }
 
     /// Returns this configuration with the given token lifetimes.
     #[must_use]
@@ -73,7 +113,32 @@ impl Default for MockConfig {
             api_key_id: Self::DEFAULT_API_KEY_ID.to_owned(),
             api_key_secret: Self::DEFAULT_API_KEY_SECRET.to_owned(),
             port: 0,
+            request_read_timeout: Self::DEFAULT_REQUEST_READ_TIMEOUT,
         }
+    }
+}
+
+/// Why [`MockConfig::validate`] refused a configuration. Names the field,
+/// never its value (the value may be a secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidMockConfig {
+    /// The `MockConfig` field at fault.
+    pub field: &'static str,
+    /// What is wrong with it.
+    pub why: &'static str,
+}
+
+impl fmt::Display for InvalidMockConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "emulator configuration: {} {}", self.field, self.why)
+    }
+}
+
+impl std::error::Error for InvalidMockConfig {}
+
+impl From<InvalidMockConfig> for std::io::Error {
+    fn from(error: InvalidMockConfig) -> Self {
+        Self::new(std::io::ErrorKind::InvalidInput, error)
     }
 }
 
@@ -86,6 +151,7 @@ impl fmt::Debug for MockConfig {
             .field("api_key_id", &self.api_key_id)
             .field("api_key_secret", &"<redacted>")
             .field("port", &self.port)
+            .field("request_read_timeout", &self.request_read_timeout)
             .finish()
     }
 }

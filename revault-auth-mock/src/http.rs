@@ -189,7 +189,12 @@ async fn auth_endpoint(state: MockState, endpoint: Endpoint, request: Request) -
     state.count(Some(endpoint));
     let (parts, body) = request.into_parts();
     let kill = parts.extensions.get::<ConnKill>().cloned();
-    let body = axum::body::to_bytes(body, MAX_BODY).await;
+    // A client that stops halfway through its body is answered 408 rather
+    // than waited for forever.
+    let read_timeout = state.config().request_read_timeout;
+    let body = tokio::time::timeout(read_timeout, axum::body::to_bytes(body, MAX_BODY)).await;
+    let stalled = body.is_err();
+    let body = body.unwrap_or_else(|_elapsed| Ok(Bytes::new()));
     let json = body
         .as_ref()
         .ok()
@@ -215,6 +220,15 @@ async fn auth_endpoint(state: MockState, endpoint: Endpoint, request: Request) -
         api_key_id,
         fault: None,
     });
+
+    if stalled {
+        let response = error_response(
+            StatusCode::REQUEST_TIMEOUT,
+            "The request body was not received in time",
+        );
+        state.log_outcome(log_id, Some(response.status().as_u16()), None);
+        return response;
+    }
 
     let fault = state.take_fault(endpoint);
     let mut next = fault.clone();

@@ -39,7 +39,7 @@ mod http;
 mod server;
 mod state;
 
-pub use config::MockConfig;
+pub use config::{InvalidMockConfig, MockConfig};
 pub use fault::{Endpoint, Fault, LoggedRequest, Target};
 pub use http::{BASE_PATH, router};
 pub use server::{MockServer, serve, serve_with_shutdown};

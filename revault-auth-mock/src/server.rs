@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::Router;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch};
 use tower::ServiceExt as _;
@@ -21,12 +21,15 @@ use crate::state::{IssuedTokens, MockState, TokenClaims};
 /// Serves the emulator on `listener` until the process ends.
 ///
 /// `state` is a [`MockState`] (to keep control of it) or a [`MockConfig`].
+/// A configuration that [`MockConfig::validate`] refuses is an
+/// [`io::ErrorKind::InvalidInput`] error, before anything is served.
 pub async fn serve(listener: TcpListener, state: impl Into<MockState>) -> io::Result<()> {
     serve_with_shutdown(listener, state, std::future::pending()).await
 }
 
 /// Serves the emulator on `listener` until `signal` completes; open connections are then
 /// shut down gracefully (in-flight requests get up to a second to finish).
+/// Refuses an invalid configuration as [`serve`] does.
 pub async fn serve_with_shutdown<F>(
     listener: TcpListener,
     state: impl Into<MockState>,
@@ -35,14 +38,19 @@ pub async fn serve_with_shutdown<F>(
 where
     F: Future<Output = ()> + Send,
 {
-    let app = router(state.into());
+    let state = state.into();
+    state.config().validate()?;
+    let read_timeout = state.config().request_read_timeout;
+    let app = router(state);
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut signal = std::pin::pin!(signal);
     loop {
         tokio::select! {
             () = &mut signal => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => spawn_connection(stream, app.clone(), stop_rx.clone()),
+                Ok((stream, _peer)) => {
+                    spawn_connection(stream, app.clone(), read_timeout, stop_rx.clone());
+                }
                 Err(error) => {
                     // Per-connection errors (aborted handshakes) and resource exhaustion
                     // (EMFILE) are transient: keep accepting.
@@ -57,7 +65,12 @@ where
     Ok(())
 }
 
-fn spawn_connection(stream: TcpStream, app: Router, mut stop: watch::Receiver<bool>) {
+fn spawn_connection(
+    stream: TcpStream,
+    app: Router,
+    read_timeout: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
     let _ = stream.set_nodelay(true);
     tokio::spawn(async move {
         let kill = ConnKill::default();
@@ -66,7 +79,12 @@ fn spawn_connection(stream: TcpStream, app: Router, mut stop: watch::Receiver<bo
             request.extensions_mut().insert(kill_for_requests.clone());
             app.clone().oneshot(request)
         });
-        let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+        // Without a timer hyper applies no header timeout at all: a client
+        // that sends half a request head would hold this task forever.
+        let connection = http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(read_timeout)
+            .serve_connection(TokioIo::new(stream), service);
         let mut connection = std::pin::pin!(connection);
         tokio::select! {
             result = connection.as_mut() => {
@@ -118,7 +136,11 @@ impl MockServer {
     /// With a current-thread runtime (the `#[tokio::test]` default) the server only runs
     /// while the test awaits: use an async client there, or [`MockServer::start_background`]
     /// for a blocking one.
+    ///
+    /// A configuration that [`MockConfig::validate`] refuses is an
+    /// [`io::ErrorKind::InvalidInput`] error.
     pub async fn start(cfg: MockConfig) -> io::Result<Self> {
+        cfg.validate()?;
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, cfg.port)).await?;
         let addr = listener.local_addr()?;
         let state = MockState::new(cfg);
@@ -143,8 +165,10 @@ impl MockServer {
     }
 
     /// Binds 127.0.0.1:`cfg.port` and serves from a new thread running its own tokio
-    /// runtime, for tests that do not run on tokio.
+    /// runtime, for tests that do not run on tokio. Refuses an invalid
+    /// configuration as [`start`](Self::start) does.
     pub fn start_background(cfg: MockConfig) -> io::Result<Self> {
+        cfg.validate()?;
         let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, cfg.port))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;

@@ -9,11 +9,14 @@ use std::time::Duration;
 use clap::Args;
 use reqwest::StatusCode;
 use reqwest::header::AUTHORIZATION;
+use revault_auth::ApiKeySecret;
+use revault_auth::core::scrub_server_text;
 use revault_auth::tokio::TokenManager;
 use serde_json::Value;
 use tokio::time::Instant;
 
-use super::settings::{ConnectionArgs, seconds, token_failure};
+use super::cache::Cache;
+use super::settings::{ConnectionArgs, seconds, shown, token_failure};
 use super::{Exit, Failure};
 
 /// Largest body printed.
@@ -55,6 +58,10 @@ pub(crate) async fn run(args: GetArgs) -> Result<(), Failure> {
     let url = resource_url(&connection.base, &args.path)?;
     let started = Instant::now();
     let deadline = started + args.deadline;
+    let cache = args
+        .cache
+        .map(|path| Cache::new(path, &connection, deadline.into_std()));
+    let api_key_secret = connection.secret.clone();
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -63,7 +70,13 @@ pub(crate) async fn run(args: GetArgs) -> Result<(), Failure> {
         .map_err(token_failure)?
         .wait_timeout(args.deadline);
 
-    let result = fetch(&manager, &client, url, args.cache, deadline, args.deadline).await;
+    let target = Target {
+        url,
+        deadline,
+        budget: args.deadline,
+        api_key_secret,
+    };
+    let result = fetch(&manager, &client, &target, cache).await;
     manager.shutdown().await;
     let body = result?;
     let mut stdout = std::io::stdout().lock();
@@ -79,14 +92,21 @@ pub(crate) async fn run(args: GetArgs) -> Result<(), Failure> {
         .map_err(|error| Failure::other(format!("cannot write the body: {error}")))
 }
 
+/// Where the GET goes, until when, and what the server must not echo.
+struct Target {
+    url: reqwest::Url,
+    deadline: Instant,
+    budget: Duration,
+    api_key_secret: ApiKeySecret,
+}
+
 async fn fetch(
     manager: &TokenManager,
     client: &reqwest::Client,
-    url: reqwest::Url,
-    cache: Option<PathBuf>,
-    deadline: Instant,
-    budget: Duration,
+    target: &Target,
+    cache: Option<Cache>,
 ) -> Result<Vec<u8>, Failure> {
+    let (url, deadline, budget) = (&target.url, target.deadline, target.budget);
     let path = url.path().to_owned();
     let gave_up = |last: &str| {
         Failure::new(
@@ -119,7 +139,13 @@ async fn fetch(
             .get(url.clone())
             .header(AUTHORIZATION, token.header_value().clone())
             .send();
-        let outcome = match tokio::time::timeout_at(deadline, exchange(request)).await {
+        // Whatever the server says back is scrubbed of the token it was
+        // sent and of the API key secret.
+        let secrets = [
+            token.secret().expose_secret(),
+            target.api_key_secret.expose_secret(),
+        ];
+        let outcome = match tokio::time::timeout_at(deadline, exchange(request, &secrets)).await {
             Ok(outcome) => outcome,
             Err(_) => return Err(gave_up("no answer")),
         };
@@ -160,6 +186,7 @@ async fn fetch(
 
 async fn exchange(
     request: impl Future<Output = Result<reqwest::Response, reqwest::Error>>,
+    secrets: &[&str],
 ) -> Outcome {
     let mut response = match request.await {
         Ok(response) => response,
@@ -182,7 +209,7 @@ async fn exchange(
     if status.is_success() {
         return Outcome::Body(body);
     }
-    let detail = server_message(&body);
+    let detail = server_message(&body, secrets);
     match status.as_u16() {
         401 => Outcome::Unauthorized,
         420 | 429 | 500 | 502 | 503 | 504 => {
@@ -192,18 +219,18 @@ async fn exchange(
     }
 }
 
-/// `: message (code CODE)` from a revault-api error body, if it has one.
-fn server_message(body: &[u8]) -> String {
+/// `: message (code CODE)` from a revault-api error body, if it has one,
+/// scrubbed of `secrets` and of anything shaped like a bearer token or a
+/// JWT before it is cut to length (the core's rule for server text).
+fn server_message(body: &[u8], secrets: &[&str]) -> String {
     let Ok(value) = serde_json::from_slice::<Value>(body) else {
         return String::new();
     };
     let text = |key: &str| {
-        value.get(key).and_then(Value::as_str).map(|s| {
-            s.chars()
-                .filter(|c| !c.is_control())
-                .take(300)
-                .collect::<String>()
-        })
+        value
+            .get(key)
+            .and_then(Value::as_str)
+            .map(|text| scrub_server_text(text, secrets))
     };
     match (text("message"), text("code")) {
         (Some(message), Some(code)) => format!(": {message} (code {code})"),
@@ -226,7 +253,7 @@ fn transport_error(error: &reqwest::Error) -> &'static str {
 /// `{base}{path}`, refused unless it stays on the base's scheme, host and
 /// port: the bearer token must not go anywhere else.
 fn resource_url(base: &str, path: &str) -> Result<reqwest::Url, Failure> {
-    let invalid = |why: &str| Failure::usage(format!("invalid PATH {path:?}: {why}"));
+    let invalid = |why: &str| Failure::usage(format!("invalid PATH {}: {why}", shown(path)));
     if !path.starts_with('/') || path.starts_with("//") {
         return Err(invalid("it must start with a single '/'"));
     }
@@ -238,11 +265,25 @@ fn resource_url(base: &str, path: &str) -> Result<reqwest::Url, Failure> {
     let same_origin = url.scheme() == base_url.scheme()
         && url.host() == base_url.host()
         && url.port_or_known_default() == base_url.port_or_known_default();
-    let under_base = url
-        .path()
-        .starts_with(base_url.path().trim_end_matches('/'));
-    if !same_origin || !under_base {
+    if !same_origin || !under(&url, &base_url) {
         return Err(invalid("it must stay under the API base URL"));
     }
     Ok(url)
+}
+
+/// `url`'s path lies under `base`'s, segment by segment (after the URL
+/// parser resolved any `..`): `/v1/rest2` is not under `/v1/rest`.
+fn under(url: &reqwest::Url, base: &reqwest::Url) -> bool {
+    let segments = |url: &reqwest::Url| -> Vec<String> {
+        url.path_segments()
+            .map(|segments| {
+                segments
+                    .filter(|segment| !segment.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (path, base) = (segments(url), segments(base));
+    path.len() >= base.len() && path[..base.len()] == base[..]
 }

@@ -52,6 +52,8 @@ pub(crate) async fn run(args: MockArgs) -> Result<(), Failure> {
         config.api_key_secret = secret.expose_secret().to_owned();
     }
 
+    // Before listening: the client would refuse to send such a key.
+    config.validate().map_err(Failure::usage)?;
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, args.port))
         .await
         .map_err(|error| {

@@ -81,6 +81,9 @@ pub(crate) enum Exit {
     GaveUp = 4,
 }
 
+/// The longest `error:` line printed.
+const MAX_ERROR_CHARS: usize = 1000;
+
 /// A failure to report: one `error:` line on stderr and an exit code.
 #[derive(Debug)]
 pub(crate) struct Failure {
@@ -105,12 +108,18 @@ impl Failure {
     }
 
     fn report(&self) -> ExitCode {
-        // One line, whatever the message holds.
-        let line: String = self
+        // One line of reasonable length, whatever the message holds (values
+        // are shown cut where they are quoted; this bounds the rest).
+        let count = self.message.chars().count();
+        let mut line: String = self
             .message
             .chars()
+            .take(MAX_ERROR_CHARS)
             .map(|c| if c.is_control() { ' ' } else { c })
             .collect();
+        if count > MAX_ERROR_CHARS {
+            line.push_str(&format!("... ({count} characters in all)"));
+        }
         eprintln!("error: {line}");
         ExitCode::from(self.exit as u8)
     }
@@ -161,6 +170,8 @@ fn clap_failure(error: &clap::Error) -> ExitCode {
             ExitCode::from(Exit::Usage as u8)
         }
         ErrorKind::UnknownArgument => Failure::usage(unknown_argument(error)).report(),
+        // clap does not say which variable held the bytes.
+        ErrorKind::InvalidUtf8 => Failure::usage(invalid_utf8()).report(),
         _ => {
             // clap's first paragraph, on one line.
             let rendered = error.render().to_string();
@@ -169,10 +180,29 @@ fn clap_failure(error: &clap::Error) -> ExitCode {
                 .take_while(|line| !line.trim().is_empty())
                 .map(str::trim)
                 .collect();
-            let text = paragraph.join(" ");
+            let mut text = paragraph.join(" ");
+            // A long value clap quotes back is shown cut, not whole.
+            if let Some(ContextValue::String(value)) = error.get(ContextKind::InvalidValue) {
+                text = text.replace(&format!("'{value}'"), &settings::shown(value));
+            }
             let text = text.strip_prefix("error: ").unwrap_or(&text);
             Failure::usage(format!("{text} (see --help)")).report()
         }
+    }
+}
+
+/// Names the configuration variables that are not valid UTF-8 (or says it
+/// is an argument, when none is).
+fn invalid_utf8() -> String {
+    use revault_auth::core::{ENV_API_KEY_ID, ENV_API_URL, ENV_WORKSPACE};
+    let invalid: Vec<&str> = [ENV_API_URL, ENV_WORKSPACE, ENV_API_KEY_ID]
+        .into_iter()
+        .filter(|name| std::env::var_os(name).is_some_and(|value| value.to_str().is_none()))
+        .collect();
+    if invalid.is_empty() {
+        "an argument is not valid UTF-8 (see --help)".to_owned()
+    } else {
+        format!("{} is not valid UTF-8", invalid.join(" and "))
     }
 }
 

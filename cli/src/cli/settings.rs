@@ -50,6 +50,8 @@ pub(crate) struct Connection {
     pub(crate) config: Config,
     /// The base URL, trimmed, without a trailing `/`.
     pub(crate) base: String,
+    /// The API key secret, to scrub from anything a server sends back.
+    pub(crate) secret: ApiKeySecret,
 }
 
 impl ConnectionArgs {
@@ -65,10 +67,88 @@ impl ConnectionArgs {
             ))
         })?;
         let base = api_url.trim().trim_end_matches('/').to_owned();
-        let config = Config::builder(api_url, workspace, api_key_id, secret)
+        check_api_url(&base)?;
+        let config = Config::builder(api_url, workspace, api_key_id, secret.clone())
             .build()
             .map_err(Failure::usage)?;
-        Ok(Connection { config, base })
+        Ok(Connection {
+            config,
+            base,
+            secret,
+        })
+    }
+}
+
+/// Longest API URL accepted (and the most of any value an error shows).
+const MAX_URL_CHARS: usize = 2048;
+const SHOWN_CHARS: usize = 80;
+
+/// `value` as an error may show it: quoted, and cut to a few dozen
+/// characters (a 100 KB value is not echoed whole).
+pub(crate) fn shown(value: &str) -> String {
+    let count = value.chars().count();
+    if count <= SHOWN_CHARS {
+        format!("{value:?}")
+    } else {
+        let head: String = value.chars().take(SHOWN_CHARS).collect();
+        format!("{head:?}... ({count} characters)")
+    }
+}
+
+/// What the core's URL check lets through but a base URL must not have
+/// (checked here for now; the core's `Config` should refuse these too):
+/// a fragment (every path appended to the base would land in it), user
+/// information (refused without echoing the password), a port outside
+/// 1..=65535 (found here rather than as a connection failure, exit 4),
+/// and an absurd length (not echoed).
+fn check_api_url(base: &str) -> Result<(), Failure> {
+    let count = base.chars().count();
+    if count > MAX_URL_CHARS {
+        return Err(Failure::usage(format!(
+            "invalid API URL: {count} characters long, at most {MAX_URL_CHARS}"
+        )));
+    }
+    let url = match url::Url::parse(base) {
+        Ok(url) => url,
+        Err(url::ParseError::InvalidPort) => {
+            return Err(Failure::usage(format!(
+                "invalid API URL {}: the port must be a number from 1 to 65535",
+                shown(&without_userinfo(base))
+            )));
+        }
+        // Let the core say what is wrong with it.
+        Err(_) => return Ok(()),
+    };
+    let invalid = |why: &str| {
+        Failure::usage(format!(
+            "invalid API URL {}: {why}",
+            shown(&without_userinfo(base))
+        ))
+    };
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid(
+            "it must not carry user information (user:password@ is not shown)",
+        ));
+    }
+    if url.fragment().is_some() {
+        return Err(invalid("it must not have a fragment ('#...')"));
+    }
+    if url.port() == Some(0) {
+        return Err(invalid("the port must be a number from 1 to 65535"));
+    }
+    Ok(())
+}
+
+/// `base` with any `user:password@` before the host replaced by `…@`.
+fn without_userinfo(base: &str) -> String {
+    let Some((scheme, rest)) = base.split_once("://") else {
+        return base.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((_, host)) => format!("{scheme}://...@{host}{tail}"),
+        None => base.to_owned(),
     }
 }
 
@@ -79,33 +159,13 @@ fn required(value: Option<String>, env: &str, flag: &str) -> Result<String, Fail
 }
 
 /// The API key secret from `file` (`-` for stdin), else from the
-/// environment; `None` when neither holds one.
+/// environment; `None` when neither holds one. A file must be a regular
+/// file (a FIFO or a device could block or never end: pipe into `-`
+/// instead) of at most 64 KiB: a larger one is a usage error, never cut
+/// silently.
 pub(crate) fn read_secret(file: Option<&Path>) -> Result<Option<ApiKeySecret>, Failure> {
     let mut text = match file {
-        Some(path) => {
-            let shown = path.display();
-            let mut text = String::new();
-            let read = if path == Path::new("-") {
-                std::io::stdin()
-                    .lock()
-                    .take(MAX_SECRET_FILE)
-                    .read_to_string(&mut text)
-            } else {
-                std::fs::File::open(path)
-                    .and_then(|file| file.take(MAX_SECRET_FILE).read_to_string(&mut text))
-            };
-            read.map_err(|error| {
-                Failure::usage(format!(
-                    "cannot read the API key secret from {shown}: {error}"
-                ))
-            })?;
-            if text.is_empty() {
-                return Err(Failure::usage(format!(
-                    "the API key secret file {shown} is empty"
-                )));
-            }
-            text
-        }
+        Some(path) => read_secret_file(path)?,
         None => match std::env::var(ENV_API_KEY_SECRET) {
             Ok(text) if !text.is_empty() => text,
             Ok(_) | Err(std::env::VarError::NotPresent) => return Ok(None),
@@ -124,6 +184,75 @@ pub(crate) fn read_secret(file: Option<&Path>) -> Result<Option<ApiKeySecret>, F
         }
     }
     Ok(Some(ApiKeySecret::new(text)))
+}
+
+fn read_secret_file(path: &Path) -> Result<String, Failure> {
+    let shown = path.display();
+    let cannot = |error: std::io::Error| {
+        Failure::usage(format!(
+            "cannot read the API key secret from {shown}: {error}"
+        ))
+    };
+    let mut text = String::new();
+    if path == Path::new("-") {
+        std::io::stdin()
+            .lock()
+            .take(MAX_SECRET_FILE + 1)
+            .read_to_string(&mut text)
+            .map_err(cannot)?;
+    } else {
+        // Checked before opening: opening a FIFO waits for a writer.
+        let metadata = std::fs::metadata(path).map_err(cannot)?;
+        if !metadata.is_file() {
+            return Err(Failure::usage(format!(
+                "the API key secret file {shown} is not a regular file \
+                 (to read the secret from a pipe, use --api-key-secret-file -)"
+            )));
+        }
+        if metadata.len() > MAX_SECRET_FILE {
+            return Err(too_large(path));
+        }
+        let file = open_without_blocking(path).map_err(cannot)?;
+        if !file.metadata().map_err(cannot)?.is_file() {
+            return Err(Failure::usage(format!(
+                "the API key secret file {shown} is not a regular file"
+            )));
+        }
+        file.take(MAX_SECRET_FILE + 1)
+            .read_to_string(&mut text)
+            .map_err(cannot)?;
+    }
+    if text.len() as u64 > MAX_SECRET_FILE {
+        return Err(too_large(path));
+    }
+    if text.is_empty() {
+        return Err(Failure::usage(format!(
+            "the API key secret file {shown} is empty"
+        )));
+    }
+    Ok(text)
+}
+
+fn too_large(path: &Path) -> Failure {
+    Failure::usage(format!(
+        "the API key secret file {} is larger than {} KiB: not an API key secret",
+        path.display(),
+        MAX_SECRET_FILE / 1024
+    ))
+}
+
+/// Opens `path` for reading without waiting for a writer, should it have
+/// become a FIFO since it was checked.
+fn open_without_blocking(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let flags = rustix::fs::OFlags::NONBLOCK.bits();
+        options.custom_flags(i32::try_from(flags).unwrap_or(0));
+    }
+    options.open(path)
 }
 
 /// Seconds as a positive, finite number (fractions allowed), at most a year.

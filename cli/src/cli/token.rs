@@ -29,10 +29,14 @@ pub(crate) struct TokenArgs {
 /// of this program that ever holds a token.
 pub(crate) async fn run(args: TokenArgs) -> Result<(), Failure> {
     let connection = args.connection.resolve()?;
+    let deadline = std::time::Instant::now() + args.deadline;
+    let cache = args
+        .cache
+        .map(|path| super::cache::Cache::new(path, &connection, deadline));
     let manager = TokenManager::new(connection.config)
         .map_err(token_failure)?
         .wait_timeout(args.deadline);
-    let token = super::cache::token(&manager, args.cache).await;
+    let token = super::cache::token(&manager, cache).await;
     manager.shutdown().await;
     let token = token?;
     let mut stdout = std::io::stdout().lock();

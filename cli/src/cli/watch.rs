@@ -33,6 +33,9 @@ struct Seen {
     last_error: Option<String>,
     /// stdout was closed: whoever read it is gone.
     closed_stdout: bool,
+    /// Writing to stdout failed otherwise (a full disk, an IO error): the
+    /// events are lost, which is a failure.
+    write_error: Option<std::io::Error>,
 }
 
 pub(crate) async fn run(args: WatchArgs) -> Result<(), Failure> {
@@ -45,6 +48,11 @@ pub(crate) async fn run(args: WatchArgs) -> Result<(), Failure> {
     let seen = watch(&manager, started, end).await;
     manager.shutdown().await;
     let seen = seen?;
+    if let Some(error) = seen.write_error {
+        return Err(Failure::other(format!(
+            "cannot write the events to stdout: {error}"
+        )));
+    }
     if seen.closed_stdout {
         return Ok(());
     }
@@ -80,11 +88,16 @@ async fn watch(
             return;
         };
         let mut stdout = std::io::stdout().lock();
-        if writeln!(stdout, "{line}")
-            .and_then(|()| stdout.flush())
-            .is_err()
-        {
-            seen.closed_stdout = true;
+        match writeln!(stdout, "{line}").and_then(|()| stdout.flush()) {
+            Ok(()) => {}
+            // The reader went away (`| head`): nothing left to do.
+            Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => {
+                seen.closed_stdout = true;
+            }
+            Err(error) => {
+                seen.closed_stdout = true;
+                seen.write_error = Some(error);
+            }
         }
     };
     loop {

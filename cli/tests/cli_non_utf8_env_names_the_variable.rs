@@ -1,0 +1,32 @@
+//! Issue 12.11: non-UTF-8 bytes in a `REVAULT_*` variable gave clap's
+//! generic message without the variable's name.
+
+mod cli_support;
+mod common;
+
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::time::Duration;
+
+use cli_support::{against, assert_no_traffic, error_line, run};
+use common::mock_config;
+use revault_auth_mock::MockServer;
+
+#[test]
+fn a_non_utf8_revault_variable_is_named_in_the_error() {
+    let server = MockServer::start_background(mock_config(
+        Duration::from_secs(60),
+        Duration::from_secs(120),
+    ))
+    .expect("emulator");
+    for name in ["REVAULT_WORKSPACE", "REVAULT_API_KEY_ID", "REVAULT_API_URL"] {
+        let mut command = against(&server, &["token"]);
+        command.env(name, OsStr::from_bytes(b"bad-\xff\xfe-bytes"));
+        let refused = run(command, Duration::from_secs(20));
+        assert_eq!(refused.code(), Some(2), "{}", refused.show());
+        let line = error_line(&refused);
+        assert!(line.contains(name), "{name}: {}", refused.show());
+        assert!(line.contains("UTF-8"), "{}", refused.show());
+    }
+    assert_no_traffic(&server);
+}

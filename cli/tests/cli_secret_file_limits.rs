@@ -1,0 +1,108 @@
+//! Issue 12.9: a 100 MB secret file was cut silently at 64 KiB and sent
+//! (exit 3 from the server) instead of a usage error; a FIFO blocked
+//! forever. Both are usage errors (exit 2), at once, before any traffic.
+
+mod cli_support;
+mod common;
+mod hostile;
+
+use std::time::Duration;
+
+use cli_support::{against, assert_no_secrets, assert_no_traffic, error_line, run, run_with_input};
+use common::mock_config;
+use hostile::arg;
+use revault_auth_mock::MockServer;
+
+fn server() -> MockServer {
+    MockServer::start_background(mock_config(
+        Duration::from_secs(60),
+        Duration::from_secs(120),
+    ))
+    .expect("emulator")
+}
+
+#[test]
+fn a_100_mb_secret_file_is_a_usage_error_not_cut_and_sent() {
+    let server = server();
+    let dir = tempfile::tempdir().expect("directory");
+    let secret = dir.path().join("secret");
+    // Printable for its first 64 KiB and more, so that a cut at 64 KiB
+    // would send a well-formed secret; sparse after that.
+    std::fs::write(&secret, vec![b'k'; 64 * 1024 + 16]).expect("write");
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&secret)
+        .expect("open");
+    file.set_len(100 * 1024 * 1024).expect("a 100 MB file");
+    let refused = run(
+        against(&server, &["token", "--api-key-secret-file", arg(&secret)]),
+        Duration::from_secs(20),
+    );
+    assert_eq!(refused.code(), Some(2), "{}", refused.show());
+    assert!(
+        error_line(&refused).contains("larger than 64 KiB"),
+        "{}",
+        refused.show()
+    );
+    assert_no_traffic(&server);
+}
+
+#[test]
+fn more_than_64_kib_on_stdin_is_a_usage_error() {
+    let server = server();
+    let input = vec![b'k'; 64 * 1024 + 1];
+    let refused = run_with_input(
+        against(&server, &["token", "--api-key-secret-file", "-"]),
+        &input,
+        Duration::from_secs(20),
+    );
+    assert_eq!(refused.code(), Some(2), "{}", refused.show());
+    assert!(
+        error_line(&refused).contains("larger than 64 KiB"),
+        "{}",
+        refused.show()
+    );
+    assert_no_traffic(&server);
+}
+
+#[test]
+fn a_fifo_secret_file_is_refused_without_blocking() {
+    let server = server();
+    let dir = tempfile::tempdir().expect("directory");
+    let fifo = dir.path().join("secret.fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let refused = run(
+        against(
+            &server,
+            &[
+                "token",
+                "--api-key-secret-file",
+                arg(&fifo),
+                "--deadline",
+                "2",
+            ],
+        ),
+        Duration::from_secs(10),
+    );
+    assert_eq!(refused.code(), Some(2), "{}", refused.show());
+    assert!(
+        error_line(&refused).contains("not a regular file"),
+        "{}",
+        refused.show()
+    );
+    assert!(
+        refused.elapsed < Duration::from_secs(2),
+        "{}",
+        refused.show()
+    );
+    eprintln!(
+        "figure: a FIFO secret file refused in {:?}",
+        refused.elapsed
+    );
+    assert_no_secrets(&refused, &[]);
+    assert_no_traffic(&server);
+}
