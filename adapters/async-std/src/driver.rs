@@ -32,10 +32,8 @@ pub(crate) struct Driver {
 struct BlockingPool;
 
 impl Blocking for BlockingPool {
-    fn run<R: Send + 'static>(
-        work: impl FnOnce() -> R + Send + 'static,
-    ) -> impl Future<Output = Option<R>> + Send {
-        async move { Some(blocking::unblock(work).await) }
+    async fn run<R: Send + 'static>(work: impl FnOnce() -> R + Send + 'static) -> Option<R> {
+        Some(blocking::unblock(work).await)
     }
 }
 

@@ -2,7 +2,6 @@
 //! for an answer, a deadline or a command → feed back). Publishing, waking
 //! callers and events are the shared [`Publication`]'s.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -45,10 +44,8 @@ pub(crate) struct Driver<T> {
 struct BlockingPool;
 
 impl Blocking for BlockingPool {
-    fn run<R: Send + 'static>(
-        work: impl FnOnce() -> R + Send + 'static,
-    ) -> impl Future<Output = Option<R>> + Send {
-        async move { tokio::task::spawn_blocking(work).await.ok() }
+    async fn run<R: Send + 'static>(work: impl FnOnce() -> R + Send + 'static) -> Option<R> {
+        tokio::task::spawn_blocking(work).await.ok()
     }
 }
 

@@ -30,7 +30,11 @@ async fn store_one_session_per_account() {
         from_two.secret().expose_secret()
     );
     assert_eq!(auth_requests(&one), 1);
-    assert_eq!(auth_requests(&two), 1, "its own session, from its own server");
+    assert_eq!(
+        auth_requests(&two),
+        1,
+        "its own session, from its own server"
+    );
     assert!(accepted(&two, &from_two).await);
     first.shutdown().await;
     second.shutdown().await;

@@ -52,7 +52,9 @@ async fn store_start_from_saved_then_refreshes_ahead_of_expiry() {
         token.secret().expose_secret()
     );
     tokio::time::sleep(Duration::from_millis(2500)).await;
-    let later = second.try_token().expect("refreshed ahead of expiry, served at once");
+    let later = second
+        .try_token()
+        .expect("refreshed ahead of expiry, served at once");
     assert_ne!(
         later.secret().expose_secret(),
         token.secret().expose_secret()
