@@ -105,3 +105,19 @@ pub fn wait_all(children: Vec<Child>) {
         assert!(status.success(), "a worker failed: {status}");
     }
 }
+
+/// The process holding an flock on `lock` (Linux: from `/proc/locks`).
+#[cfg(target_os = "linux")]
+pub fn lock_holder(lock: &Path) -> Option<u32> {
+    use std::os::unix::fs::MetadataExt as _;
+    let inode = std::fs::metadata(lock).ok()?.ino().to_string();
+    let locks = std::fs::read_to_string("/proc/locks").ok()?;
+    locks.lines().find_map(|line| {
+        // "1: FLOCK  ADVISORY  WRITE 4242 fd:01:1234 0 EOF"
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let device_inode = fields.get(5)?;
+        (fields.get(1) == Some(&"FLOCK") && device_inode.rsplit(':').next() == Some(&inode))
+            .then(|| fields.get(4)?.parse().ok())
+            .flatten()
+    })
+}
