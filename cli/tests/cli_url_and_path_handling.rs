@@ -88,6 +88,15 @@ fn user_information_is_refused_without_echoing_the_password() {
         refused.show()
     );
     assert!(!refused.stderr.contains("admin"), "{}", refused.show());
+    // Nor when the rest of the URL does not parse.
+    let broken = "http://admin:hunter2-password@[::1/v1/rest";
+    let refused = with_url(&server, broken, &["token"]);
+    assert_usage_error(&refused, "user information");
+    assert!(
+        !refused.stderr.contains("hunter2-password"),
+        "{}",
+        refused.show()
+    );
     assert_no_traffic(&server);
 }
 

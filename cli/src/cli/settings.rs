@@ -108,22 +108,23 @@ fn check_api_url(base: &str) -> Result<(), Failure> {
             "invalid API URL: {count} characters long, at most {MAX_URL_CHARS}"
         )));
     }
+    let shown_url = without_userinfo(base);
+    let invalid =
+        |why: &str| Failure::usage(format!("invalid API URL {}: {why}", shown(&shown_url)));
+    // Checked on the text, before parsing: an error about a URL that does
+    // not parse must not echo its password either.
+    if shown_url != base {
+        return Err(invalid(
+            "it must not carry user information (user:password@ is not shown)",
+        ));
+    }
     let url = match url::Url::parse(base) {
         Ok(url) => url,
         Err(url::ParseError::InvalidPort) => {
-            return Err(Failure::usage(format!(
-                "invalid API URL {}: the port must be a number from 1 to 65535",
-                shown(&without_userinfo(base))
-            )));
+            return Err(invalid("the port must be a number from 1 to 65535"));
         }
-        // Let the core say what is wrong with it.
-        Err(_) => return Ok(()),
-    };
-    let invalid = |why: &str| {
-        Failure::usage(format!(
-            "invalid API URL {}: {why}",
-            shown(&without_userinfo(base))
-        ))
+        // The parser's messages are fixed texts, never the value.
+        Err(error) => return Err(invalid(&error.to_string())),
     };
     if !url.username().is_empty() || url.password().is_some() {
         return Err(invalid(
