@@ -116,3 +116,4 @@ pub fn huge_server() -> String {
     });
     url
 }
+pub mod host;

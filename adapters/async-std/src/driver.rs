@@ -14,6 +14,7 @@ use futures_lite::FutureExt;
 use revault_auth_core::http::Response;
 use revault_auth_core::{AsyncTransport, AuthCore, Phase, RequestId, Transmit, TransportErrorKind};
 use revault_auth_shared::command::{Applied, Command};
+use revault_auth_shared::store::{Blocking, StoreLink};
 use revault_auth_shared::{HEARTBEAT, Publication};
 
 pub(crate) type Answer = Result<Response<Vec<u8>>, TransportErrorKind>;
@@ -23,6 +24,17 @@ pub(crate) struct Driver {
     core: AuthCore,
     publication: Arc<Publication>,
     commands: Receiver<Command>,
+    /// The token store shared with other processes, if any.
+    store: Option<StoreLink>,
+}
+
+/// The store's blocking calls run on the `blocking` thread pool.
+struct BlockingPool;
+
+impl Blocking for BlockingPool {
+    async fn run<R: Send + 'static>(work: impl FnOnce() -> R + Send + 'static) -> Option<R> {
+        Some(blocking::unblock(work).await)
+    }
 }
 
 /// What woke the driver.
@@ -69,17 +81,23 @@ impl Driver {
         core: AuthCore,
         publication: Arc<Publication>,
         commands: Receiver<Command>,
+        store: Option<StoreLink>,
     ) -> Self {
         Self {
             core,
             publication,
             commands,
+            store,
         }
     }
 
     pub(crate) async fn run(mut self, transport: impl AsyncTransport) {
         let _close = CloseOnExit(Arc::clone(&self.publication));
         let mut in_flight: Option<(RequestId, Sending<'_>)> = None;
+        if let Some(store) = self.store.as_mut() {
+            let wall = self.publication.wall_clock().clone();
+            store.start::<BlockingPool>(&mut self.core, wall).await;
+        }
         loop {
             let now = Instant::now();
             self.core.handle_wall_clock(now, self.publication.wall());
@@ -88,6 +106,12 @@ impl Driver {
             if in_flight.as_ref().map(|(id, _)| *id) != self.core.in_flight().map(|(id, _)| id) {
                 in_flight = None;
             }
+            // Saved before published; the store's lock taken before sending.
+            if let Some(store) = self.store.as_mut() {
+                let wall = self.publication.wall_clock().clone();
+                store.step::<BlockingPool>(&mut self.core, wall).await;
+            }
+            let now = now.max(Instant::now());
             if in_flight.is_none()
                 && let Some(transmit) = self.core.poll_transmit(now)
             {

@@ -85,6 +85,8 @@ pub use revault_auth_core::{
     AccessToken, ApiKeySecret, AsyncTransport, Config, ConfigError, Event, SavedTokens, TokenError,
     TokenGeneration,
 };
+use revault_auth_shared::store::StoreLink;
+pub use revault_auth_shared::store::{FileStore, SessionKey, StoreError, TokenStore};
 pub use revault_auth_shared::{
     EVENT_CAPACITY, TokenReader, TokenRef, TokenSource, WallClock, broadcast,
 };
@@ -115,15 +117,38 @@ impl fmt::Debug for TokenManager {
 }
 
 /// Options for a [`TokenManager`], from [`TokenManager::builder`].
-#[derive(Debug)]
 pub struct Builder<T> {
     config: Config,
     transport: T,
     wait: Duration,
     wall: WallClock,
+    store: Option<Arc<dyn TokenStore>>,
+}
+
+impl<T> fmt::Debug for Builder<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("config", &self.config)
+            .field("wait", &self.wait)
+            .field("store", &self.store.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl<T: AsyncTransport> Builder<T> {
+    /// Shares the session with every process using `store` (see
+    /// [`revault_auth_shared::store`]): a saved usable token is served with
+    /// no request, the store's update lock is held around every request that
+    /// spends a refresh token or starts a session, a newer session found
+    /// there is used instead of sending, and new tokens are saved before
+    /// they are published. The store's blocking calls run on the `blocking`
+    /// thread pool.
+    #[must_use]
+    pub fn with_store(mut self, store: impl TokenStore + 'static) -> Self {
+        self.store = Some(Arc::new(store));
+        self
+    }
+
     /// How long [`TokenManager::token`] waits (default [`DEFAULT_WAIT`]).
     #[must_use]
     pub fn wait_timeout(mut self, wait: Duration) -> Self {
@@ -145,8 +170,9 @@ impl<T: AsyncTransport> Builder<T> {
     pub fn build(self) -> Result<TokenManager, TokenError> {
         let publication = Arc::new(Publication::new(self.config.token_uri(), self.wall));
         let (commands, receiver) = async_channel::unbounded();
+        let store = self.store.map(|store| StoreLink::new(store, &self.config));
         let core = AuthCore::new(self.config, Instant::now());
-        let driver = driver::Driver::new(core, Arc::clone(&publication), receiver);
+        let driver = driver::Driver::new(core, Arc::clone(&publication), receiver, store);
         let transport = self.transport;
         std::thread::Builder::new()
             .name("revault-auth".to_owned())
@@ -197,6 +223,7 @@ impl TokenManager {
             transport,
             wait: DEFAULT_WAIT,
             wall: WallClock::default(),
+            store: None,
         }
     }
 

@@ -20,7 +20,9 @@
 //! - [`TokenSource`], the small trait the middleware takes, implemented by
 //!   every manager;
 //! - [`UnauthorizedPolicy`], what to do when revault-api answers 401, used
-//!   by the middleware and available to any client that calls the API.
+//!   by the middleware and available to any client that calls the API;
+//! - [`store::StoreLink`], the protocol for sharing one session between
+//!   processes through a token store, for every manager.
 //!
 //! Nothing here reads a clock on the read path, spawns or sleeps: readers
 //! never need a runtime.
@@ -30,6 +32,7 @@ pub mod command;
 mod publication;
 mod reader;
 mod source;
+pub mod store;
 mod token_ref;
 mod unauthorized;
 

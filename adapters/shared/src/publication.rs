@@ -130,6 +130,11 @@ impl Publication {
     }
 
     /// The wall clock this manager reads.
+    pub fn wall_clock(&self) -> &WallClock {
+        &self.wall
+    }
+
+    /// The wall clock now.
     pub fn wall(&self) -> SystemTime {
         self.wall.now()
     }

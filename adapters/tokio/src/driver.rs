@@ -10,6 +10,7 @@ use revault_auth_core::{
     AsyncTransport, AuthCore, Purpose, RequestId, Transmit, TransportErrorKind,
 };
 use revault_auth_shared::command::{Applied, Command};
+use revault_auth_shared::store::{Blocking, StoreLink};
 use revault_auth_shared::{HEARTBEAT, Publication};
 use tokio::sync::mpsc;
 use tokio::task::{AbortHandle, JoinError, JoinSet};
@@ -35,6 +36,17 @@ pub(crate) struct Driver<T> {
     /// The request in flight and its task, to abort it once the core has
     /// given up on it.
     sending: Option<(RequestId, AbortHandle)>,
+    /// The token store shared with other processes, if any.
+    store: Option<StoreLink>,
+}
+
+/// The store's blocking calls run on tokio's blocking pool.
+struct BlockingPool;
+
+impl Blocking for BlockingPool {
+    async fn run<R: Send + 'static>(work: impl FnOnce() -> R + Send + 'static) -> Option<R> {
+        tokio::task::spawn_blocking(work).await.ok()
+    }
 }
 
 /// Marks the manager closed however the task ends (shutdown, the last
@@ -48,24 +60,34 @@ impl Drop for CloseOnDrop {
 }
 
 impl<T: AsyncTransport> Driver<T> {
-    pub(crate) fn new(core: AuthCore, transport: T, publication: Arc<Publication>) -> Self {
+    pub(crate) fn new(
+        core: AuthCore,
+        transport: T,
+        publication: Arc<Publication>,
+        store: Option<StoreLink>,
+    ) -> Self {
         Self {
             core,
             transport: Arc::new(transport),
             publication,
             sends: JoinSet::new(),
             sending: None,
+            store,
         }
     }
 
     pub(crate) async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
         let _closed = CloseOnDrop(Arc::clone(&self.publication));
+        if let Some(store) = self.store.as_mut() {
+            let wall = self.publication.wall_clock().clone();
+            store.start::<BlockingPool>(&mut self.core, wall).await;
+        }
         let mut immediate = 0;
         loop {
             let now = Instant::now();
             self.core.handle_wall_clock(now, self.publication.wall());
             self.core.handle_timeout(now);
-            self.drain(now);
+            self.drain(now).await;
 
             // Wake at least every heartbeat, to notice a suspend.
             let nap = now + HEARTBEAT;
@@ -91,7 +113,7 @@ impl<T: AsyncTransport> Driver<T> {
                         Applied::Continue => {}
                         Applied::Answer(answer) => {
                             // Published before answering, so the caller sees it.
-                            self.drain(now);
+                            self.drain(now).await;
                             answer.send();
                         }
                         Applied::Stop => break,
@@ -106,13 +128,13 @@ impl<T: AsyncTransport> Driver<T> {
         }
         self.sends.abort_all();
         self.core.close();
-        self.drain(Instant::now());
+        self.drain(Instant::now()).await;
         tracing::debug!("token manager stopped");
     }
 
     /// Drains the core in the documented order: requests, then events and
     /// the token (published before the events that announce it go out).
-    fn drain(&mut self, now: Instant) {
+    async fn drain(&mut self, now: Instant) {
         // The core gave up on the request (its own deadline): abort the
         // send, so a transport that ignores its limits cannot pile up.
         let in_flight = self.core.in_flight().map(|(id, _)| id);
@@ -120,6 +142,12 @@ impl<T: AsyncTransport> Driver<T> {
             tracing::debug!(request_id = id.get(), "abandoned send aborted");
             task.abort();
         }
+        // Saved before published; the store's lock taken before sending.
+        if let Some(store) = self.store.as_mut() {
+            let wall = self.publication.wall_clock().clone();
+            store.step::<BlockingPool>(&mut self.core, wall).await;
+        }
+        let now = now.max(Instant::now());
         while let Some(transmit) = self.core.poll_transmit(now) {
             self.send(transmit);
         }

@@ -109,6 +109,7 @@ use revault_auth_core::http::{HeaderValue, Uri};
 use revault_auth_core::{AuthCore, AuthError, TransportErrorKind};
 use revault_auth_shared::Publication;
 use revault_auth_shared::command::{self, Command};
+use revault_auth_shared::store::StoreLink;
 use tokio::sync::{broadcast, mpsc};
 use tracing::instrument::WithSubscriber;
 
@@ -117,6 +118,7 @@ pub use revault_auth_core::{
     AccessToken, ApiKeySecret, AsyncTransport, Config, ConfigError, Event, SavedTokens, TokenError,
     TokenGeneration,
 };
+pub use revault_auth_shared::store::{FileStore, SessionKey, StoreError, TokenStore};
 pub use revault_auth_shared::{TokenReader, TokenRef, TokenSource, WallClock};
 
 mod driver;
@@ -145,15 +147,38 @@ impl fmt::Debug for TokenManager {
 }
 
 /// Options for a [`TokenManager`], from [`TokenManager::builder`].
-#[derive(Debug)]
 pub struct Builder<T> {
     config: Config,
     transport: T,
     wait: Duration,
     wall: WallClock,
+    store: Option<Arc<dyn TokenStore>>,
+}
+
+impl<T> fmt::Debug for Builder<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("config", &self.config)
+            .field("wait", &self.wait)
+            .field("store", &self.store.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl<T: AsyncTransport> Builder<T> {
+    /// Shares the session with every process using `store` (see
+    /// [`revault_auth_shared::store`]): a saved usable token is served with
+    /// no request, the store's update lock is held around every request that
+    /// spends a refresh token or starts a session, a newer session found
+    /// there is used instead of sending, and new tokens are saved before
+    /// they are published. The store's blocking calls run on tokio's
+    /// blocking pool.
+    #[must_use]
+    pub fn with_store(mut self, store: impl TokenStore + 'static) -> Self {
+        self.store = Some(Arc::new(store));
+        self
+    }
+
     /// How long [`TokenManager::token`] waits (default [`DEFAULT_WAIT`]).
     #[must_use]
     pub fn wait_timeout(mut self, wait: Duration) -> Self {
@@ -174,8 +199,9 @@ impl<T: AsyncTransport> Builder<T> {
         let handle = runtime()?;
         let publication = Arc::new(Publication::new(self.config.token_uri(), self.wall));
         let (commands, receiver) = mpsc::unbounded_channel();
+        let store = self.store.map(|store| StoreLink::new(store, &self.config));
         let core = AuthCore::new(self.config, Instant::now());
-        let driver = driver::Driver::new(core, self.transport, Arc::clone(&publication));
+        let driver = driver::Driver::new(core, self.transport, Arc::clone(&publication), store);
         // The task logs to the subscriber current here, even one set with
         // `tracing::subscriber::set_default` on this thread only.
         handle.spawn(driver.run(receiver).with_current_subscriber());
@@ -238,6 +264,7 @@ impl TokenManager {
             transport,
             wait: DEFAULT_WAIT,
             wall: WallClock::default(),
+            store: None,
         }
     }
 

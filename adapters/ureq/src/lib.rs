@@ -83,6 +83,8 @@ pub use revault_auth_core::{
     AccessToken, ApiKeySecret, BlockingTransport, Config, ConfigError, Event, SavedTokens,
     TokenError, TokenGeneration,
 };
+use revault_auth_shared::store::StoreLink;
+pub use revault_auth_shared::store::{FileStore, SessionKey, StoreError, TokenStore};
 pub use revault_auth_shared::{TokenRef, TokenSource, WallClock, broadcast};
 
 mod transport;
@@ -114,6 +116,8 @@ struct State {
     core: AuthCore,
     /// A request is in flight (the lock is released while it is).
     sending: bool,
+    /// The token store shared with other processes, if any.
+    store: Option<StoreLink>,
 }
 
 impl fmt::Debug for BlockingTokenManager {
@@ -132,6 +136,7 @@ pub struct Builder {
     hook: Option<Hook>,
     wait: Duration,
     wall: WallClock,
+    store: Option<Arc<dyn TokenStore>>,
 }
 
 impl fmt::Debug for Builder {
@@ -179,16 +184,34 @@ impl Builder {
         self
     }
 
+    /// Shares the session with every process using `store` (see
+    /// [`revault_auth_shared::store`]): a saved usable token is served with
+    /// no request (loaded by `build`), the store's update lock is held
+    /// around every request that spends a refresh token or starts a
+    /// session, a newer session found there is used instead of sending,
+    /// and new tokens are saved before they are published.
+    #[must_use]
+    pub fn with_store(mut self, store: impl TokenStore + 'static) -> Self {
+        self.store = Some(Arc::new(store));
+        self
+    }
+
     /// The manager. Nothing is sent until the first call for a token.
     pub fn build(self) -> BlockingTokenManager {
         let transport = self
             .transport
             .unwrap_or_else(|| Box::new(UreqTransport::new()));
         let publication = Publication::new(self.config.token_uri(), self.wall);
+        let mut store = self.store.map(|store| StoreLink::new(store, &self.config));
+        let mut core = AuthCore::new(self.config, Instant::now());
+        if let Some(store) = store.as_mut() {
+            store.start_blocking(&mut core, publication.wall_clock());
+        }
         let inner = Inner {
             state: Mutex::new(State {
-                core: AuthCore::new(self.config, Instant::now()),
+                core,
                 sending: false,
+                store,
             }),
             changed: Condvar::new(),
             transport,
@@ -212,6 +235,7 @@ impl BlockingTokenManager {
             hook: None,
             wait: DEFAULT_WAIT,
             wall: WallClock::default(),
+            store: None,
         }
     }
 
@@ -431,7 +455,9 @@ impl BlockingTokenManager {
         state.core.handle_wall_clock(now, self.publication.wall());
         state.core.start(now);
         state.core.handle_timeout(now);
+        state = self.step_store(state);
         state = self.settle(state, now);
+        let now = now.max(Instant::now());
         let transmit = match state.sending {
             true => None,
             false => state.core.poll_transmit(now),
@@ -464,7 +490,19 @@ impl BlockingTokenManager {
                 state.core.handle_transport_error(id, kind, now)
             }
         };
+        // Saved before published.
+        state = self.step_store(state);
         (self.settle(state, now), true)
+    }
+
+    /// The store's part (see [`StoreLink::step`]), in place: saves new
+    /// tokens, releases or takes the store's update lock.
+    fn step_store<'a>(&'a self, mut state: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+        let State { core, store, .. } = &mut *state;
+        if let Some(store) = store.as_mut() {
+            store.step_blocking(core, self.publication.wall_clock());
+        }
+        state
     }
 
     /// Publishes, wakes waiters, then runs the event hook with the lock

@@ -78,8 +78,14 @@ pub(crate) async fn token(
     }
     version = reloaded.or(version);
     let token = manager.token_owned().await.map_err(token_failure)?;
+    save(manager, &cache, version).await?;
+    Ok(token)
+}
+
+/// Saves the manager's tokens (compare-and-swap on `version`).
+async fn save(manager: &TokenManager, cache: &Cache, version: Option<u64>) -> Result<(), Failure> {
     if let Some(snapshot) = manager.export().await {
-        let saved = blocking(&cache, move |cache| {
+        let saved = blocking(cache, move |cache| {
             cache.store.save(&cache.session, &snapshot, version)
         })
         .await?;
@@ -92,6 +98,47 @@ pub(crate) async fn token(
             }
             Err(error) => eprintln!("warning: cannot save the token cache: {error}"),
         }
+    }
+    Ok(())
+}
+
+/// After revault-api answered 401 to `rejected`: a new token, through the
+/// cache when there is one. Under the update lock, a token another process
+/// saved since (not the rejected one) is used; otherwise the manager
+/// obtains a new pair (spending the refresh token under the lock), which is
+/// saved before it is used, so the cache no longer holds the revoked token
+/// and the spent refresh token.
+pub(crate) async fn token_after_401(
+    manager: &TokenManager,
+    cache: Option<Cache>,
+    rejected: &AccessToken,
+) -> Result<Arc<AccessToken>, Failure> {
+    let Some(cache) = cache else {
+        manager.invalidate(rejected);
+        return manager.token_owned().await.map_err(token_failure);
+    };
+    let _guard = blocking(&cache, |cache| {
+        cache.store.lock_for_update(&cache.session, cache.deadline)
+    })
+    .await?
+    .map_err(store_failure)?;
+    let loaded = blocking(&cache, |cache| cache.store.load(&cache.session)).await?;
+    let mut version = None;
+    let mut from_cache = None;
+    if let Ok(Some(saved)) = loaded {
+        version = Some(saved.version);
+        let secret = saved.access_token.expose_secret().to_owned();
+        if secret != rejected.secret().expose_secret()
+            && saved.access_usable_at(SystemTime::now())
+            && manager.restore(saved).await
+        {
+            from_cache = Some(secret);
+        }
+    }
+    manager.invalidate(rejected);
+    let token = manager.token_owned().await.map_err(token_failure)?;
+    if from_cache.as_deref() != Some(token.secret().expose_secret()) {
+        save(manager, &cache, version).await?;
     }
     Ok(token)
 }

@@ -120,14 +120,18 @@ async fn fetch(
     let mut retried_401 = false;
     let mut first_wait = true;
     let mut cache = cache;
+    // For the retry after a 401, whose new token is saved in the cache.
+    let mut cache_after_401 = cache.clone();
+    let mut after_401 = None;
     let mut backoff = FIRST_BACKOFF;
     loop {
         // The first wait is bounded by the manager's own (which reports the
         // last error); later ones by what is left of the deadline.
-        let token = if first_wait {
+        let token = if let Some(token) = after_401.take() {
+            token
+        } else if first_wait {
             first_wait = false;
-            // Through the cache, if any; a token obtained after a 401 is
-            // not saved (the next run re-validates the cached one).
+            // Through the cache, if any.
             super::cache::token(manager, cache.take()).await?
         } else {
             match tokio::time::timeout_at(deadline, manager.token_owned()).await {
@@ -154,12 +158,18 @@ async fn fetch(
             Outcome::Unauthorized if !retried_401 => {
                 // Revoked or expired early: withdraw it, get another, once.
                 retried_401 = true;
-                let withdrawn = manager.invalidate(&token);
                 tracing::info!(
                     generation = token.generation().get(),
-                    withdrawn,
                     "401 from revault-api: retrying once with a new token"
                 );
+                // Under the cache's update lock when there is one, and
+                // saved there, so the next run does not read the revoked
+                // token and the spent refresh token.
+                let renew = super::cache::token_after_401(manager, cache_after_401.take(), &token);
+                match tokio::time::timeout_at(deadline, renew).await {
+                    Ok(token) => after_401 = Some(token?),
+                    Err(_) => return Err(gave_up("no valid token")),
+                }
             }
             Outcome::Unauthorized => {
                 return Err(Failure::other(format!(

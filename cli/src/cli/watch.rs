@@ -2,12 +2,13 @@
 //! lines.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::pin::pin;
 use std::time::Duration;
 
 use clap::Args;
 use revault_auth::core::TokenError;
-use revault_auth::tokio::TokenManager;
+use revault_auth::tokio::{FileStore, ReqwestTransport, TokenManager};
 use revault_auth::{AuthError, Event};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::time::Instant;
@@ -19,6 +20,12 @@ use super::{Exit, Failure, events};
 pub(crate) struct WatchArgs {
     #[command(flatten)]
     connection: ConnectionArgs,
+
+    /// Share the session with every process using this token file: start
+    /// from its usable token, refresh under its update lock, save each new
+    /// token before using it
+    #[arg(long, value_name = "PATH")]
+    cache: Option<PathBuf>,
 
     /// Stop after this many seconds (default: run until Ctrl-C or SIGTERM)
     #[arg(long, value_name = "SECONDS", value_parser = seconds)]
@@ -41,9 +48,20 @@ struct Seen {
 pub(crate) async fn run(args: WatchArgs) -> Result<(), Failure> {
     let connection = args.connection.resolve()?;
     let started = Instant::now();
-    let manager = TokenManager::new(connection.config)
-        .map_err(token_failure)?
-        .wait_timeout(Duration::MAX);
+    let manager = match args.cache {
+        Some(path) => {
+            let store =
+                FileStore::new(path).with_max_lifetime(connection.config.policy().max_lifetime);
+            let transport = ReqwestTransport::new()
+                .map_err(|_| Failure::other("cannot build the HTTP client".to_owned()))?;
+            TokenManager::builder(connection.config, transport)
+                .with_store(store)
+                .build()
+        }
+        None => TokenManager::new(connection.config),
+    }
+    .map_err(token_failure)?
+    .wait_timeout(Duration::MAX);
     let end = args.duration.map(|duration| started + duration);
     let seen = watch(&manager, started, end).await;
     manager.shutdown().await;

@@ -108,3 +108,26 @@ impl<T: BlockingTransport> BlockingTransport for Panicky<T> {
         self.inner.send(request, limits)
     }
 }
+
+/// A file store in a fresh private directory (kept alive by the `TempDir`).
+pub fn file_store() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("a private directory");
+    let path = dir.path().join("tokens.json");
+    (dir, path)
+}
+
+/// The session key of `server`'s account.
+pub fn session_key(server: &MockServer) -> revault_auth_ureq::SessionKey {
+    revault_auth_ureq::SessionKey::new(server.base_url(), WORKSPACE, KEY_ID)
+}
+
+/// Refresh requests the emulator refused: a refresh token spent twice.
+pub fn refresh_reuses(server: &MockServer) -> usize {
+    server
+        .log()
+        .iter()
+        .filter(|logged| {
+            logged.endpoint == revault_auth_mock::Endpoint::Refresh && logged.status != Some(200)
+        })
+        .count()
+}

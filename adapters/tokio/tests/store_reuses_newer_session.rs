@@ -1,0 +1,58 @@
+//! Two managers sharing a store (two `FileStore`s on one file, as two
+//! processes would) start from one saved session with 2 s tokens. Before
+//! each refresh a manager takes the store's lock and reloads: the second
+//! to get there uses the session the first saved instead of spending the
+//! same refresh token. The emulator sees no refresh token spent twice,
+//! never two requests at once, and one refresh per cycle between them.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{config, file_store, refresh_reuses, server};
+use revault_auth_mock::{Fault, Target};
+use revault_auth_tokio::{FileStore, ReqwestTransport, TokenManager};
+
+fn manager(server: &revault_auth_mock::MockServer, path: &std::path::Path) -> TokenManager {
+    let transport = ReqwestTransport::new().expect("client");
+    TokenManager::builder(config(server), transport)
+        .with_store(FileStore::new(path))
+        .build()
+        .expect("runtime")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn store_reuses_newer_session() {
+    let server = server(Duration::from_secs(2), Duration::from_secs(600));
+    // Every answer takes 100 ms, so that two requests at once would overlap.
+    let latency = Duration::from_millis(100);
+    server.set_persistent_fault(Target::Both, Some(Fault::delay(latency)));
+    let (_dir, path) = file_store();
+    let a = manager(&server, &path);
+    a.token().await.expect("token");
+    let b = manager(&server, &path);
+    b.token().await.expect("token from the store");
+    assert_eq!(server.token_requests(), 1, "b started from a's session");
+
+    let run = Duration::from_secs(6);
+    let started = Instant::now();
+    while started.elapsed() < run {
+        a.token().await.expect("a serves");
+        b.token().await.expect("b serves");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    a.shutdown().await;
+    b.shutdown().await;
+
+    let log = server.log();
+    assert_eq!(refresh_reuses(&server), 0, "no refresh token spent twice");
+    assert_eq!(server.token_requests(), 1);
+    for pair in log.windows(2) {
+        let gap = pair[1].at.saturating_duration_since(pair[0].at);
+        assert!(gap >= latency, "two requests in flight at once ({gap:?})");
+    }
+    // One manager alone refreshes every ~1.5-1.6 s: about 4 in 6 s; two
+    // without the store would make about 8 (and spend tokens twice).
+    let refreshes = server.refresh_requests();
+    assert!((2..=5).contains(&refreshes), "{refreshes} refreshes in 6 s");
+}
