@@ -41,7 +41,6 @@ fn a_large_retry_after_waits_the_cap() {
 }
 
 #[test]
-#[ignore = "needs the core to saturate an overflowing Retry-After (issue 12.10); lead un-ignores at merge"]
 fn an_overflowing_retry_after_waits_the_cap_too() {
     assert_eq!(requests_in_4_s("99999999999999999999999"), 1);
 }

@@ -291,7 +291,7 @@ impl ConfigBuilder {
 
     /// Checks everything and returns the configuration.
     pub fn build(self) -> Result<Config, ConfigError> {
-        let (token_uri, refresh_uri) = endpoints(&self.api_url)?;
+        let (token_uri, refresh_uri) = crate::api_url::endpoints(&self.api_url)?;
         check_text(&self.workspace, "workspace")?;
         check_api_key(&self.api_key_id, &self.api_key_secret)?;
         self.policy.validate()?;
@@ -321,37 +321,6 @@ fn check_text(value: &str, name: &'static str) -> Result<(), ConfigError> {
 pub(crate) fn check_api_key(id: &str, secret: &ApiKeySecret) -> Result<(), ConfigError> {
     check_text(id, "API key id")?;
     check_text(secret.expose_secret(), "API key secret")
-}
-
-fn endpoints(api_url: &str) -> Result<(Uri, Uri), ConfigError> {
-    let invalid = |why: &str| ConfigError::InvalidUrl(format!("{why}: {api_url:?}"));
-    let base: Uri = api_url.trim().parse().map_err(|_| invalid("not a URL"))?;
-    let scheme = base.scheme_str().ok_or_else(|| invalid("no scheme"))?;
-    let host = base.host().ok_or_else(|| invalid("no host"))?;
-    match scheme {
-        "https" => {}
-        "http" if is_loopback(host) => {}
-        "http" => {
-            return Err(ConfigError::InsecureUrl {
-                host: host.to_owned(),
-            });
-        }
-        _ => return Err(invalid("scheme must be http or https")),
-    }
-    if base.query().is_some() {
-        return Err(invalid("the base URL must not have a query"));
-    }
-    let authority = base.authority().ok_or_else(|| invalid("no host"))?;
-    if authority.as_str().contains('@') {
-        return Err(invalid("the base URL must not carry user information"));
-    }
-    let path = base.path().trim_end_matches('/');
-    let join = |suffix: &str| -> Result<Uri, ConfigError> {
-        format!("{scheme}://{authority}{path}{suffix}")
-            .parse()
-            .map_err(|_| invalid("cannot append the endpoint path"))
-    };
-    Ok((join("/auth/token")?, join("/auth/token/refresh")?))
 }
 
 /// True for `localhost`, 127.0.0.0/8 and `::1`: the only hosts plain HTTP

@@ -427,8 +427,11 @@ impl AuthCore {
     /// in flight (its answer brings newer tokens), after
     /// [`close`](Self::close), when the snapshot is older than what the
     /// core holds (a lower store version, or an access token that expires
-    /// no later than the one held), or when nothing in `saved` is usable. A
-    /// refresh token this core already spent is never installed.
+    /// no later than the one held), when a deadline in it lies further
+    /// from `wall` than [`Policy::max_lifetime`](crate::Policy) (plus a
+    /// minute of clock slack: no server answer could have produced it), or
+    /// when nothing in `saved` is usable. A refresh token this core already
+    /// spent is never installed.
     ///
     /// An installed access token gets a new generation and
     /// [`Event::Restored`]; its deadlines count in wall time, so a token
@@ -452,6 +455,7 @@ impl AuthCore {
             && !matches!(self.link, Link::Closed | Link::Sending(_))
             && !older_version
             && !older_token
+            && saved.within_lifetime(wall, self.config.policy.max_lifetime)
             && response::usable_token(saved.access_token.expose_secret());
         if !acceptable {
             return false;

@@ -247,7 +247,10 @@ pub enum TransportErrorKind {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
-    /// The base URL does not parse as an absolute `http(s)://host/path` URL.
+    /// The base URL does not parse as an absolute `http(s)://host/path` URL,
+    /// or has a query, a fragment, user information or a port outside
+    /// 1..=65535. The text never holds the user information and shows at
+    /// most [`crate::SHOWN_CHARS`] characters of the URL.
     #[error("invalid API URL: {0}")]
     InvalidUrl(String),
     /// `http://` to a host that is not loopback: credentials would cross the

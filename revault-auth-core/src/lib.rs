@@ -173,6 +173,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod api_url;
 mod backoff;
 mod config;
 mod core;
@@ -192,6 +193,7 @@ mod transport;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use crate::api_url::{MAX_API_URL_CHARS, SHOWN_CHARS, shown};
 pub use crate::config::{
     Config, ConfigBuilder, DEFAULT_MAX_BODY, ENV_API_KEY_ID, ENV_API_KEY_SECRET, ENV_API_URL,
     ENV_WORKSPACE, Policy, is_loopback,

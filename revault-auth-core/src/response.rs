@@ -244,10 +244,19 @@ fn retry_after(headers: &HeaderMap) -> Option<RetryAfter> {
     if let Ok(seconds) = text.parse::<u64>() {
         return Some(RetryAfter::Delay(Duration::from_secs(seconds)));
     }
+    // Too many digits for a u64 is a very long wait, not an absent header:
+    // saturate, and let `retry_after_cap` bound it (issue 12, item 10).
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(RetryAfter::Delay(Duration::MAX));
+    }
     if let Ok(seconds) = text.parse::<f64>() {
-        return Duration::try_from_secs_f64(seconds)
-            .ok()
-            .map(RetryAfter::Delay);
+        if seconds.is_nan() || seconds < 0.0 {
+            return None;
+        }
+        // Beyond what a Duration holds (infinity included): saturate too.
+        return Some(RetryAfter::Delay(
+            Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX),
+        ));
     }
     httpdate::parse_http_date(text).ok().map(RetryAfter::Until)
 }

@@ -60,6 +60,30 @@ impl SavedTokens {
     }
 }
 
+/// Clock difference tolerated between the process that saved a snapshot
+/// and the one restoring it, on top of the longest lifetime.
+pub(crate) const RESTORE_CLOCK_SLACK: Duration = Duration::from_secs(60);
+
+impl SavedTokens {
+    /// Every deadline lies within what revault-api can issue from `wall`:
+    /// `max_lifetime` (the longest lifetime a token response may carry)
+    /// plus [`RESTORE_CLOCK_SLACK`]. A snapshot "usable for 300 days" was
+    /// planted or corrupted, not saved from a real answer.
+    pub(crate) fn within_lifetime(&self, wall: SystemTime, max_lifetime: Duration) -> bool {
+        let bound = unix_ms(wall).saturating_add(
+            u64::try_from((max_lifetime + RESTORE_CLOCK_SLACK).as_millis()).unwrap_or(u64::MAX),
+        );
+        [
+            self.access_expires_at_unix_ms,
+            self.access_usable_until_unix_ms,
+            self.access_refresh_at_unix_ms,
+            self.refresh_usable_until_unix_ms,
+        ]
+        .iter()
+        .all(|deadline| *deadline <= bound)
+    }
+}
+
 /// Milliseconds since the unix epoch (0 before it, saturating far after).
 pub(crate) fn unix_ms(wall: SystemTime) -> u64 {
     wall.duration_since(SystemTime::UNIX_EPOCH)

@@ -67,7 +67,9 @@ impl ConnectionArgs {
             ))
         })?;
         let base = api_url.trim().trim_end_matches('/').to_owned();
-        check_api_url(&base)?;
+        // The core refuses what cannot be a base URL (fragment, user
+        // information, port outside 1..=65535, absurd length) without
+        // echoing a password or a long value.
         let config = Config::builder(api_url, workspace, api_key_id, secret.clone())
             .build()
             .map_err(Failure::usage)?;
@@ -79,79 +81,8 @@ impl ConnectionArgs {
     }
 }
 
-/// Longest API URL accepted (and the most of any value an error shows).
-const MAX_URL_CHARS: usize = 2048;
-const SHOWN_CHARS: usize = 80;
-
-/// `value` as an error may show it: quoted, and cut to a few dozen
-/// characters (a 100 KB value is not echoed whole).
-pub(crate) fn shown(value: &str) -> String {
-    let count = value.chars().count();
-    if count <= SHOWN_CHARS {
-        format!("{value:?}")
-    } else {
-        let head: String = value.chars().take(SHOWN_CHARS).collect();
-        format!("{head:?}... ({count} characters)")
-    }
-}
-
-/// What the core's URL check lets through but a base URL must not have
-/// (checked here for now; the core's `Config` should refuse these too):
-/// a fragment (every path appended to the base would land in it), user
-/// information (refused without echoing the password), a port outside
-/// 1..=65535 (found here rather than as a connection failure, exit 4),
-/// and an absurd length (not echoed).
-fn check_api_url(base: &str) -> Result<(), Failure> {
-    let count = base.chars().count();
-    if count > MAX_URL_CHARS {
-        return Err(Failure::usage(format!(
-            "invalid API URL: {count} characters long, at most {MAX_URL_CHARS}"
-        )));
-    }
-    let shown_url = without_userinfo(base);
-    let invalid =
-        |why: &str| Failure::usage(format!("invalid API URL {}: {why}", shown(&shown_url)));
-    // Checked on the text, before parsing: an error about a URL that does
-    // not parse must not echo its password either.
-    if shown_url != base {
-        return Err(invalid(
-            "it must not carry user information (user:password@ is not shown)",
-        ));
-    }
-    let url = match url::Url::parse(base) {
-        Ok(url) => url,
-        Err(url::ParseError::InvalidPort) => {
-            return Err(invalid("the port must be a number from 1 to 65535"));
-        }
-        // The parser's messages are fixed texts, never the value.
-        Err(error) => return Err(invalid(&error.to_string())),
-    };
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(invalid(
-            "it must not carry user information (user:password@ is not shown)",
-        ));
-    }
-    if url.fragment().is_some() {
-        return Err(invalid("it must not have a fragment ('#...')"));
-    }
-    if url.port() == Some(0) {
-        return Err(invalid("the port must be a number from 1 to 65535"));
-    }
-    Ok(())
-}
-
-/// `base` with any `user:password@` before the host replaced by `…@`.
-fn without_userinfo(base: &str) -> String {
-    let Some((scheme, rest)) = base.split_once("://") else {
-        return base.to_owned();
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((_, host)) => format!("{scheme}://...@{host}{tail}"),
-        None => base.to_owned(),
-    }
-}
+/// `value` as an error may show it: quoted and bounded (the core's rule).
+pub(crate) use revault_auth::core::shown;
 
 fn required(value: Option<String>, env: &str, flag: &str) -> Result<String, Failure> {
     value

@@ -1,0 +1,66 @@
+//! Issue 9, item 4, at the async-std/smol manager: while the server refuses
+//! the key, callers get `Failed` at once; the driver keeps waking for the
+//! slow retry (`refused_retry_base`), and once the server accepts the key
+//! again the manager serves a token without `update_api_key`. Oracle: the
+//! emulator's log (refusals, then a 200) and its verdict on the token.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{KEY_ID, SECRET, WORKSPACE, accepted, auth_requests, eventually, server};
+use revault_auth_async_std::{ApiKeySecret, TokenError, TokenManager};
+use revault_auth_core::Config;
+use revault_auth_mock::{Fault, MockServer, Target};
+
+/// The emulator's configuration with a slow retry short enough for a test.
+fn slow_retry_config(server: &MockServer) -> Config {
+    Config::builder(
+        server.base_url(),
+        WORKSPACE,
+        KEY_ID,
+        ApiKeySecret::new(SECRET),
+    )
+    .tune(|policy| {
+        policy.backoff_base = Duration::from_millis(20);
+        policy.backoff_cap = Duration::from_millis(200);
+        policy.refused_retry_base = Duration::from_millis(200);
+        policy.refused_retry_cap = Duration::from_millis(400);
+    })
+    .build()
+    .expect("config")
+}
+
+#[test]
+fn a_key_refused_for_a_while_recovers_on_the_slow_schedule() {
+    smol::block_on(async {
+        let server = server(Duration::from_secs(60), Duration::from_secs(600));
+        server.set_persistent_fault(Target::Token, Some(Fault::unauthorized()));
+        let manager = TokenManager::new(slow_retry_config(&server)).expect("driver");
+
+        let started = Instant::now();
+        let refused = manager.token().await;
+        assert!(matches!(refused, Err(TokenError::Failed(_))), "{refused:?}");
+        assert!(started.elapsed() < Duration::from_secs(2), "at once");
+
+        // Refused again on the slow schedule, with no caller asking.
+        assert!(eventually(|| auth_requests(&server) >= 2).await);
+        server.set_persistent_fault(Target::Token, None);
+
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let token = loop {
+            match manager.token_owned().await {
+                Ok(token) => break token,
+                Err(TokenError::Failed(_)) if Instant::now() < deadline => {
+                    smol::Timer::after(Duration::from_millis(50)).await;
+                }
+                Err(other) => panic!("not served again: {other:?}"),
+            }
+        };
+        assert!(accepted(&server, &token));
+        let statuses: Vec<_> = server.log().iter().map(|request| request.status).collect();
+        assert_eq!(statuses.first(), Some(&Some(401)), "{statuses:?}");
+        assert_eq!(statuses.last(), Some(&Some(200)), "{statuses:?}");
+        assert!(manager.token().await.is_ok(), "the error is cleared");
+    });
+}

@@ -1,0 +1,83 @@
+//! Issue 12 (follow-up in the core): `Config` refuses an API URL that cannot
+//! work as a base — a fragment (every endpoint appended would land in it),
+//! user information, port 0 or above 65535 — and no configuration error
+//! echoes a password or a value of more than ~80 characters whole.
+
+use revault_auth_core::{ApiKeySecret, Config, ConfigError};
+
+fn refused(url: &str) -> ConfigError {
+    Config::builder(url, "ws", "key-id", ApiKeySecret::new("s3cr3t"))
+        .build()
+        .expect_err(url)
+}
+
+fn assert_invalid(url: &str, says: &str) -> String {
+    let error = refused(url);
+    assert!(
+        matches!(error, ConfigError::InvalidUrl(_)),
+        "{url}: {error:?}"
+    );
+    let text = error.to_string();
+    assert!(text.contains(says), "{url}: {text}");
+    assert!(text.len() < 300, "{} characters", text.len());
+    text
+}
+
+#[test]
+fn a_fragment_is_refused() {
+    assert_invalid("https://api.example.com/v1/rest#frag", "fragment");
+    assert_invalid("https://api.example.com/v1/rest#", "fragment");
+}
+
+#[test]
+fn ports_0_and_above_65535_are_refused() {
+    for url in [
+        "http://127.0.0.1:0/v1/rest",
+        "http://127.0.0.1:99999/v1/rest",
+        "https://[::1]:65536/v1/rest",
+        "https://api.example.com:00/v1/rest",
+    ] {
+        assert_invalid(url, "port");
+    }
+    for fine in ["http://127.0.0.1:1/v1/rest", "https://[::1]:65535/v1/rest"] {
+        Config::builder(fine, "ws", "id", ApiKeySecret::new("s"))
+            .build()
+            .expect(fine);
+    }
+}
+
+#[test]
+fn user_information_is_refused_without_echoing_the_password() {
+    for url in [
+        "https://admin:hunter2-password@api.example.com/v1/rest",
+        "http://admin:hunter2-password@[::1/v1/rest",
+        "https://admin:hunter2-password@api.example.com#x",
+    ] {
+        let text = assert_invalid(url, "user information");
+        assert!(!text.contains("hunter2-password"), "{text}");
+        assert!(!text.contains("admin"), "{text}");
+        assert!(!format!("{:?}", refused(url)).contains("hunter2"));
+    }
+}
+
+#[test]
+fn a_long_value_is_not_echoed_whole() {
+    let long = "a".repeat(100 * 1024);
+    for url in [
+        format!("https://api.example.com/{long}"),
+        format!("https://api.example.com/{long}#frag"),
+        format!("ftp://{long}/"),
+    ] {
+        let text = refused(&url).to_string();
+        assert!(text.contains("API URL"), "{text}");
+        assert!(text.len() < 300, "{} characters", text.len());
+    }
+    let insecure = format!("http://{}.example.com/v1/rest", "h".repeat(500));
+    let error = refused(&insecure);
+    assert!(
+        matches!(error, ConfigError::InsecureUrl { .. }),
+        "{error:?}"
+    );
+    assert!(error.to_string().len() < 300);
+    assert!(format!("{error:?}").len() < 300);
+}

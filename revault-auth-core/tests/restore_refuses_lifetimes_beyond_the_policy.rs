@@ -1,0 +1,63 @@
+//! Issue 12 (follow-up in the core): a planted snapshot whose deadlines
+//! reach beyond anything revault-api can issue (`Policy::max_lifetime`) is
+//! refused, so a token "usable for 300 days" is never served. Oracle: the
+//! fresh core logs in at the server instead of serving the planted token.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{config, epoch, ready_harness, sent};
+use revault_auth_core::testing::Harness;
+use revault_auth_core::{Purpose, SavedTokens};
+
+const DAY_MS: u64 = 24 * 3600 * 1000;
+
+fn snapshot() -> SavedTokens {
+    let harness = ready_harness();
+    harness
+        .core
+        .export(harness.now(), harness.wall())
+        .expect("export")
+}
+
+fn restored_then_run(saved: SavedTokens) -> (bool, Harness) {
+    let mut harness = Harness::new(config(), epoch());
+    let restored = harness.core.restore(saved, harness.now(), harness.wall());
+    harness.start();
+    harness.advance(Duration::from_millis(500));
+    (restored, harness)
+}
+
+#[test]
+fn an_honest_snapshot_is_restored_without_a_login() {
+    let (restored, harness) = restored_then_run(snapshot());
+    assert!(restored);
+    assert!(sent(&harness, Purpose::Authenticate).is_empty());
+}
+
+#[test]
+fn an_access_token_usable_for_300_days_is_refused() {
+    let mut planted = snapshot();
+    let far = planted.access_usable_until_unix_ms + 300 * DAY_MS;
+    planted.access_usable_until_unix_ms = far;
+    planted.access_expires_at_unix_ms = far;
+    let (restored, harness) = restored_then_run(planted);
+    assert!(!restored);
+    assert_eq!(sent(&harness, Purpose::Authenticate).len(), 1);
+    // The token served is the server's, with the server's lifetime.
+    let served = harness.token().expect("a token from the server");
+    let max_lifetime = harness.core.config().policy().max_lifetime;
+    assert!(served.usable_until() <= harness.now() + max_lifetime);
+}
+
+#[test]
+fn a_refresh_token_usable_for_300_days_is_refused() {
+    let mut planted = snapshot();
+    planted.access_usable_until_unix_ms = 0;
+    planted.refresh_usable_until_unix_ms += 300 * DAY_MS;
+    let (restored, harness) = restored_then_run(planted);
+    assert!(!restored);
+    assert!(sent(&harness, Purpose::Refresh).is_empty());
+    assert_eq!(sent(&harness, Purpose::Authenticate).len(), 1);
+}
