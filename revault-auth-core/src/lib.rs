@@ -168,6 +168,7 @@
 //! against a scripted server, so your own code can be unit-tested with no
 //! network and no waiting.
 
+#![forbid(unsafe_code)]
 #![cfg_attr(
     not(any(test, feature = "testing")),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)

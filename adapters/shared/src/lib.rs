@@ -5,8 +5,9 @@
 //! blocking ureq managers only drive it (spawn, send, sleep, feed back) and
 //! hand the core to a [`Publication`] after every input. It holds:
 //!
-//! - the **published token** (an `ArcSwapOption`: a read is one load, no
-//!   lock, no allocation, no clock), withdrawn at once by
+//! - the **published token** (an `ArcSwapOption` and a version: a read
+//!   compares the version with the thread's shelf and lends from it, no
+//!   lock, no allocation, no clock, no shared write), withdrawn at once by
 //!   [`Publication::withdraw`] and never published again once a generation
 //!   was reported rejected (the **watermark**), even when a suspend moves
 //!   the core's deadlines and the core republishes;
@@ -29,6 +30,7 @@
 
 mod clock;
 pub mod command;
+mod lend;
 mod publication;
 mod reader;
 mod source;

@@ -18,6 +18,9 @@ use tokio::sync::broadcast;
 use crate::clock::{HEARTBEAT, WallClock};
 use crate::token_ref::TokenRef;
 
+/// Where publication ids come from (never reused in a process).
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
 /// Events buffered per subscriber before the oldest are dropped.
 pub const EVENT_CAPACITY: usize = 64;
 
@@ -45,6 +48,12 @@ struct Status {
 /// [`AuthCore`], shared by every handle of one manager.
 pub struct Publication {
     token: ArcSwapOption<AccessToken>,
+    /// This publication among all in the process (readers' shelves are
+    /// keyed by it).
+    id: u64,
+    /// Bumped after every store to `token`: a reader whose shelf was filled
+    /// at this version may serve from it without reading `token`.
+    version: AtomicU64,
     writer: Mutex<Writer>,
     status: Mutex<Status>,
     closed: AtomicBool,
@@ -85,6 +94,8 @@ impl Publication {
     pub fn new(token_uri: &Uri, wall: WallClock) -> Self {
         Self {
             token: ArcSwapOption::empty(),
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            version: AtomicU64::new(0),
             writer: Mutex::default(),
             status: Mutex::default(),
             closed: AtomicBool::new(false),
@@ -100,10 +111,15 @@ impl Publication {
 
     // ----- readers -----------------------------------------------------------
 
-    /// The published token: one atomic load, no lock, no clock.
+    /// The published token: one atomic load and a thread-local lookup, no
+    /// lock, no clock, no write to shared memory while the token is
+    /// unchanged.
     #[inline]
     pub fn try_token(&self) -> Option<TokenRef> {
-        TokenRef::new(self.token.load())
+        // Read before the slot (see `store`): a shelf filed under this
+        // version never holds an older token than the slot did then.
+        let version = self.version.load(Ordering::Acquire);
+        TokenRef::lend(self.id, version, || self.token.load_full())
     }
 
     /// A per-thread reader of this publication's token.
@@ -240,7 +256,7 @@ impl Publication {
             .as_ref()
             .is_some_and(|token| token.generation().get() <= writer.rejected)
         {
-            self.token.store(None);
+            self.store(None);
         }
         served
     }
@@ -276,7 +292,7 @@ impl Publication {
     /// The driver stopped: nothing is served any more and every waiting
     /// caller gets [`TokenError::Closed`].
     pub fn close(&self) {
-        self.token.store(None);
+        self.store(None);
         self.closed.store(true, Ordering::Release);
         self.changed.notify(usize::MAX);
         lock(&self.events).take();
@@ -293,7 +309,14 @@ impl Publication {
         let token = core
             .access_token(now)
             .filter(|token| token.generation().get() > rejected);
-        self.token.store(token.cloned().map(Arc::new));
+        self.store(token.cloned().map(Arc::new));
+    }
+
+    /// The only write to the slot: the version is bumped after the token is
+    /// in place, so a reader that sees the new version sees the new token.
+    fn store(&self, token: Option<Arc<AccessToken>>) {
+        self.token.store(token);
+        self.version.fetch_add(1, Ordering::Release);
     }
 
     fn nanos(&self, at: Instant) -> u64 {

@@ -1,35 +1,50 @@
 //! [`TokenRef`]: the token every manager hands out.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
+use std::thread::LocalKey;
 
-use arc_swap::Guard;
 use revault_auth_core::AccessToken;
 
-/// A published token (an `arc_swap` guard: getting one took no lock and
-/// touched no shared counter). Dereferences to [`AccessToken`].
+use crate::lend::{Lendable, Lent, Shelves};
+
+thread_local! {
+    static SHELVES: RefCell<Shelves<AccessToken>> = const { RefCell::new(Shelves::new()) };
+}
+
+impl Lendable for AccessToken {
+    fn shelves() -> &'static LocalKey<RefCell<Shelves<Self>>> {
+        &SHELVES
+    }
+}
+
+/// A published token. Dereferences to [`AccessToken`].
 ///
-/// It may be held across an `.await`, for the length of an HTTP call: each
-/// thread has a few fast slots, and a guard held past them costs one
-/// reference-count increment instead, so holding is always correct and at
-/// worst as cheap as [`into_owned`](Self::into_owned). A token held this
-/// way stays valid memory after it is withdrawn; it is simply no longer
-/// served.
-pub struct TokenRef(Guard<Option<Arc<AccessToken>>>);
+/// Getting one took no lock and wrote no shared memory: each thread keeps
+/// the token it last read and a stock of references to it, and a `TokenRef`
+/// dropped on a thread that holds the same token goes back to that stock.
+/// It may be held across an `.await`, for the length of an HTTP call, sent
+/// to another thread or cloned; it stays valid memory after the token is
+/// withdrawn (it is simply no longer served).
+#[derive(Clone)]
+pub struct TokenRef(Lent<AccessToken>);
 
 impl TokenRef {
-    /// Wraps a loaded guard; `None` when the slot was empty.
-    pub(crate) fn new(guard: Guard<Option<Arc<AccessToken>>>) -> Option<Self> {
-        guard.is_some().then_some(Self(guard))
+    /// Lends the token a publication `source` holds at `version`.
+    #[inline]
+    pub(crate) fn lend(
+        source: u64,
+        version: u64,
+        load: impl FnOnce() -> Option<Arc<AccessToken>>,
+    ) -> Option<Self> {
+        Lent::lend(source, version, load).map(Self)
     }
 
-    /// The token as an `Arc` (at most one reference-count increment).
+    /// The token as an `Arc`.
     pub fn into_owned(self) -> Arc<AccessToken> {
-        match Guard::into_inner(self.0) {
-            Some(token) => token,
-            None => unreachable!("a TokenRef always holds a token"),
-        }
+        self.0.into_arc()
     }
 }
 
@@ -38,10 +53,7 @@ impl Deref for TokenRef {
 
     #[inline]
     fn deref(&self) -> &AccessToken {
-        match self.0.as_deref() {
-            Some(token) => token,
-            None => unreachable!("a TokenRef always holds a token"),
-        }
+        &self.0
     }
 }
 
