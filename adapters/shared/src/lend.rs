@@ -26,7 +26,7 @@
 //! reading; it is zeroized when the last count goes.
 #![allow(unsafe_code)]
 
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Deref;
@@ -40,52 +40,73 @@ pub(crate) const SHELVES: usize = 4;
 /// Counts a shelf keeps in stock at most; more handed back go to the `Arc`.
 pub(crate) const MAX_STOCK: usize = 64;
 
-/// A type a [`Publication`](crate::Publication)-like slot lends: it names
-/// the thread-local shelves its handles return to.
+/// A type a publication lends: it names the thread-local shelves its
+/// handles return to.
 pub(crate) trait Lendable: Send + Sync + Sized + 'static {
     /// This type's shelves on the current thread.
-    fn shelves() -> &'static LocalKey<RefCell<Shelves<Self>>>;
+    fn shelves() -> &'static LocalKey<Shelves<Self>>;
 }
 
 /// One thread's shelves for values of type `T`, most recently read first.
+///
+/// All state is in `Cell`s: a read is a few thread-local loads and stores,
+/// with no borrow flag to set and clear, and nothing (not even a value's
+/// `Drop` running in the middle) can observe a shelf half borrowed.
 pub(crate) struct Shelves<T> {
-    slots: [Option<Shelf<T>>; SHELVES],
-}
-
-impl<T> Shelves<T> {
-    /// No shelf yet (for a `thread_local!` initialiser).
-    pub(crate) const fn new() -> Self {
-        Self {
-            slots: [None, None, None, None],
-        }
-    }
-}
-
-impl<T> Default for Shelves<T> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<T> fmt::Debug for Shelves<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let used = self.slots.iter().flatten().count();
-        f.debug_struct("Shelves").field("used", &used).finish()
-    }
+    slots: [Shelf<T>; SHELVES],
 }
 
 /// What one thread last read from one publication.
 struct Shelf<T> {
-    /// The publication's process-unique id.
-    source: u64,
+    /// The publication's process-unique id; 0 for an unused shelf.
+    source: Cell<u64>,
     /// The publication's version when `value` was read.
-    version: u64,
-    value: Option<Arc<T>>,
+    version: Cell<u64>,
+    /// `value`'s pointer, null when it holds nothing: read on the fast path
+    /// without moving the `Arc` out of its cell.
+    ptr: Cell<*const T>,
     /// Strong counts taken on `value` and not lent out (see module docs).
+    stock: Cell<usize>,
+    value: Cell<Option<Arc<T>>>,
+}
+
+impl<T> Shelf<T> {
+    const fn empty() -> Self {
+        Self {
+            source: Cell::new(0),
+            version: Cell::new(0),
+            ptr: Cell::new(std::ptr::null()),
+            stock: Cell::new(0),
+            value: Cell::new(None),
+        }
+    }
+
+    fn swap(&self, other: &Self) {
+        self.source.swap(&other.source);
+        self.version.swap(&other.version);
+        self.ptr.swap(&other.ptr);
+        self.stock.swap(&other.stock);
+        self.value.swap(&other.value);
+    }
+
+    /// Empties the shelf, handing over what it held.
+    fn clear(&self) -> Evicted<T> {
+        self.source.set(0);
+        self.ptr.set(std::ptr::null());
+        Evicted {
+            stock: self.stock.replace(0),
+            value: self.value.take(),
+        }
+    }
+}
+
+/// A shelf's value and stock, taken off it: dropping it gives all back.
+struct Evicted<T> {
+    value: Option<Arc<T>>,
     stock: usize,
 }
 
-impl<T> Drop for Shelf<T> {
+impl<T> Drop for Evicted<T> {
     fn drop(&mut self) {
         if let Some(value) = &self.value {
             for _ in 0..self.stock {
@@ -99,67 +120,131 @@ impl<T> Drop for Shelf<T> {
 }
 
 impl<T> Shelves<T> {
+    /// No shelf used yet (for a `thread_local!` initialiser).
+    pub(crate) const fn new() -> Self {
+        Self {
+            slots: [
+                Shelf::empty(),
+                Shelf::empty(),
+                Shelf::empty(),
+                Shelf::empty(),
+            ],
+        }
+    }
+
+    /// Moves the shelf at `index` to the front, keeping the others' order.
+    fn promote(&self, index: usize) {
+        for i in (1..=index).rev() {
+            self.slots[i].swap(&self.slots[i - 1]);
+        }
+    }
+
     /// Lends `source`'s value from the shelf if it was read at `version`:
     /// `Some(None)` when the publication held nothing then, `None` when the
     /// shelf is missing or stale.
-    fn lend_current(&mut self, source: u64, version: u64) -> Option<Option<*const T>> {
-        let index = self.slots.iter().position(|slot| {
-            slot.as_ref()
-                .is_some_and(|shelf| shelf.source == source && shelf.version == version)
-        })?;
+    #[inline]
+    fn lend_current(&self, source: u64, version: u64) -> Option<Option<*const T>> {
         // Most recent first, so that the usual single publication is found
         // at the first comparison.
-        self.slots[..=index].rotate_right(1);
-        let shelf = self.slots[0].as_mut()?;
-        let Some(value) = &shelf.value else {
+        let index = self
+            .slots
+            .iter()
+            .position(|shelf| shelf.source.get() == source)?;
+        if self.slots[index].version.get() != version {
+            return None;
+        }
+        if index != 0 {
+            self.promote(index);
+        }
+        let shelf = &self.slots[0];
+        let ptr = shelf.ptr.get();
+        if ptr.is_null() {
             return Some(None);
-        };
-        let ptr = Arc::as_ptr(value);
-        if shelf.stock > 0 {
-            shelf.stock -= 1;
+        }
+        let stock = shelf.stock.get();
+        if stock > 0 {
+            shelf.stock.set(stock - 1);
         } else {
-            // SAFETY: `value` holds a strong count, so the allocation is
-            // alive; the new count goes to the `Lent` built from `ptr`.
+            // SAFETY: `ptr` is `value`'s and `value` holds a strong count,
+            // so the allocation is alive; the new count goes to the `Lent`
+            // built from `ptr`.
             unsafe { Arc::increment_strong_count(ptr) };
         }
         Some(Some(ptr))
     }
 
-    /// Keeps `value`, read from `source` at `version`, replacing that
-    /// source's older shelf or the least recently read one, which it returns
-    /// (for the caller to drop once no longer borrowing the shelves).
-    fn shelve(&mut self, source: u64, version: u64, value: Option<Arc<T>>) -> Option<Shelf<T>> {
+    /// Keeps `value`, read from `source` at `version`, in place of that
+    /// source's older shelf or the least recently read one, and returns what
+    /// that shelf held.
+    fn shelve(&self, source: u64, version: u64, value: Option<Arc<T>>) -> Evicted<T> {
         let index = self
             .slots
             .iter()
-            .position(|slot| slot.as_ref().is_some_and(|shelf| shelf.source == source))
+            .position(|shelf| shelf.source.get() == source)
             .unwrap_or(SHELVES - 1);
-        self.slots[..=index].rotate_right(1);
-        self.slots[0].replace(Shelf {
-            source,
-            version,
-            value,
-            stock: 0,
-        })
+        self.promote(index);
+        let shelf = &self.slots[0];
+        let evicted = shelf.clear();
+        shelf
+            .ptr
+            .set(value.as_ref().map_or(std::ptr::null(), Arc::as_ptr));
+        shelf.value.set(value);
+        shelf.version.set(version);
+        shelf.source.set(source);
+        evicted
     }
 
     /// Takes back the count a handle to `ptr` owns, if a shelf holds that
     /// value and has room.
-    fn take_back(&mut self, ptr: *const T) -> bool {
-        for shelf in self.slots.iter_mut().flatten() {
-            if shelf
-                .value
-                .as_ref()
-                .is_some_and(|value| Arc::as_ptr(value) == ptr)
-            {
-                if shelf.stock >= MAX_STOCK {
-                    return false;
-                }
-                shelf.stock += 1;
-                return true;
-            }
+    #[inline]
+    fn take_back(&self, ptr: *const T) -> bool {
+        let Some(shelf) = self.slots.iter().find(|shelf| shelf.ptr.get() == ptr) else {
+            return false;
+        };
+        let stock = shelf.stock.get();
+        if stock >= MAX_STOCK {
+            return false;
         }
-        false
+        shelf.stock.set(stock + 1);
+        true
+    }
+
+    /// Takes a count on `ptr` from a shelf's stock, if one has some.
+    fn take_from_stock(&self, ptr: *const T) -> bool {
+        let Some(shelf) = self.slots.iter().find(|shelf| shelf.ptr.get() == ptr) else {
+            return false;
+        };
+        let stock = shelf.stock.get();
+        if stock == 0 {
+            return false;
+        }
+        shelf.stock.set(stock - 1);
+        true
+    }
+}
+
+impl<T> Drop for Shelves<T> {
+    fn drop(&mut self) {
+        for shelf in &self.slots {
+            drop(shelf.clear());
+        }
+    }
+}
+
+impl<T> Default for Shelves<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> fmt::Debug for Shelves<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let used = self
+            .slots
+            .iter()
+            .filter(|shelf| shelf.source.get() != 0)
+            .count();
+        f.debug_struct("Shelves").field("used", &used).finish()
     }
 }
 
@@ -189,11 +274,9 @@ impl<T: Lendable> Lent<T> {
         version: u64,
         load: impl FnOnce() -> Option<Arc<T>>,
     ) -> Option<Self> {
+        debug_assert_ne!(source, 0, "source 0 marks an unused shelf");
         let shelved = T::shelves()
-            .try_with(|shelves| {
-                let mut shelves = shelves.try_borrow_mut().ok()?;
-                shelves.lend_current(source, version)
-            })
+            .try_with(|shelves| shelves.lend_current(source, version))
             .ok()
             .flatten();
         if let Some(lent) = shelved {
@@ -210,15 +293,9 @@ impl<T: Lendable> Lent<T> {
         let lent = value
             .as_ref()
             .map(|value| Self::from_arc(Arc::clone(value)));
-        // Dropped after the shelves are released: dropping it may drop a
-        // value, and nothing a value's `Drop` does must find them borrowed.
-        let _evicted = T::shelves()
-            .try_with(|shelves| {
-                let mut shelves = shelves.try_borrow_mut().ok()?;
-                shelves.shelve(source, version, value)
-            })
-            .ok()
-            .flatten();
+        // Dropped last: nothing a value's `Drop` does may find a shelf
+        // half filled (with `Cell`s it could not anyway; this keeps it plain).
+        let _evicted = T::shelves().try_with(|shelves| shelves.shelve(source, version, value));
         lent
     }
 
@@ -255,23 +332,7 @@ impl<T: Lendable> Clone for Lent<T> {
     fn clone(&self) -> Self {
         let ptr = self.ptr;
         let from_stock = T::shelves()
-            .try_with(|shelves| {
-                let Ok(mut shelves) = shelves.try_borrow_mut() else {
-                    return false;
-                };
-                for shelf in shelves.slots.iter_mut().flatten() {
-                    if shelf.stock > 0
-                        && shelf
-                            .value
-                            .as_ref()
-                            .is_some_and(|value| Arc::as_ptr(value) == ptr)
-                    {
-                        shelf.stock -= 1;
-                        return true;
-                    }
-                }
-                false
-            })
+            .try_with(|shelves| shelves.take_from_stock(ptr))
             .unwrap_or(false);
         if !from_stock {
             // SAFETY: `self` owns a strong count, so the allocation is alive;
@@ -290,11 +351,7 @@ impl<T: Lendable> Drop for Lent<T> {
     fn drop(&mut self) {
         let ptr = self.ptr;
         let taken_back = T::shelves()
-            .try_with(|shelves| {
-                shelves
-                    .try_borrow_mut()
-                    .is_ok_and(|mut shelves| shelves.take_back(ptr))
-            })
+            .try_with(|shelves| shelves.take_back(ptr))
             .unwrap_or(false);
         if !taken_back {
             // SAFETY: this handle owns one strong count (the invariant) and
@@ -330,11 +387,11 @@ mod tests {
     }
 
     thread_local! {
-        static PROBES: RefCell<Shelves<Probe>> = const { RefCell::new(Shelves::new()) };
+        static PROBES: Shelves<Probe> = const { Shelves::new() };
     }
 
     impl Lendable for Probe {
-        fn shelves() -> &'static LocalKey<RefCell<Shelves<Self>>> {
+        fn shelves() -> &'static LocalKey<Shelves<Self>> {
             &PROBES
         }
     }
@@ -420,7 +477,7 @@ mod tests {
             let slots: Vec<_> = (0..SHELVES + 2).map(|id| Some(probe(id, &drops))).collect();
             for round in 0..3 {
                 for (source, slot) in slots.iter().enumerate() {
-                    let lent = lend(source as u64, 1, slot).expect("a value");
+                    let lent = lend(source as u64 + 1, 1, slot).expect("a value");
                     assert_eq!(lent.id, source, "round {round}");
                 }
             }

@@ -1,6 +1,5 @@
 //! [`TokenRef`]: the token every manager hands out.
 
-use std::cell::RefCell;
 use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
@@ -11,11 +10,11 @@ use revault_auth_core::AccessToken;
 use crate::lend::{Lendable, Lent, Shelves};
 
 thread_local! {
-    static SHELVES: RefCell<Shelves<AccessToken>> = const { RefCell::new(Shelves::new()) };
+    static SHELVES: Shelves<AccessToken> = const { Shelves::new() };
 }
 
 impl Lendable for AccessToken {
-    fn shelves() -> &'static LocalKey<RefCell<Shelves<Self>>> {
+    fn shelves() -> &'static LocalKey<Shelves<Self>> {
         &SHELVES
     }
 }
