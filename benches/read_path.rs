@@ -1,6 +1,8 @@
 //! Cost of reading a cached token: the tokio `TokenManager` fast path
-//! (`try_token`, an `ArcSwapOption::load`) and a per-thread `TokenReader`
-//! (one atomic load and a pointer comparison) against the usual
+//! (`try_token`: a version check and a loan from the thread's shelf), the
+//! blocking ureq manager's `token()` (the same plus one monotonic clock
+//! read) and a per-thread `TokenReader` (one atomic load and a pointer
+//! comparison) against the usual
 //! `Mutex<Option<Arc<_>>>` and `RwLock<Option<Arc<_>>>` caches, with one
 //! and two threads reading at once. With two threads each runs the same
 //! number of reads concurrently and the time reported is per call, as each
@@ -127,13 +129,24 @@ fn main() {
     let transport = ScriptedTransport::new(server, SystemTime::now);
     let manager = {
         let _entered = runtime.enter();
-        TokenManager::with_transport(config, transport).expect("runtime")
+        TokenManager::with_transport(config.clone(), transport).expect("runtime")
     };
     let token: Arc<AccessToken> = runtime.block_on(manager.token_owned()).expect("a token");
+    // The blocking manager has no driver thread: its `token()` reads the
+    // monotonic clock to know whether a refresh is due and the last suspend
+    // check still holds (no wall-clock read).
+    let blocking = {
+        let server = ScriptedServer::for_config(&config).with_lifetimes(3600.0, 7200.0);
+        let transport = ScriptedTransport::new(server, SystemTime::now);
+        revault_auth::ureq::TokenManager::with_transport(config.clone(), transport)
+            .expect("manager")
+    };
+    blocking.token().expect("a token");
     let mutex = Mutex::new(Some(Arc::clone(&token)));
     let rwlock = RwLock::new(Some(Arc::clone(&token)));
 
     let try_token = || manager.try_token().map_or(0, |t| t.generation().get());
+    let ureq_token = || blocking.token().map_or(0, |t| t.generation().get());
     // What a worker does with its own `TokenReader`, kept in a thread-local.
     let reader = || {
         thread_local!(static READER: RefCell<Option<TokenReader>> = const { RefCell::new(None) });
@@ -159,9 +172,10 @@ fn main() {
     // path adds.
     let floor = AtomicU64::new(1);
     let floor_read = || floor.load(Ordering::Relaxed);
-    let readers: [(&str, Read<'_>); 5] = [
+    let readers: [(&str, Read<'_>); 6] = [
         ("atomic_load_floor", &floor_read),
         ("try_token", &try_token),
+        ("ureq_token", &ureq_token),
         ("reader", &reader),
         ("mutex_arc", &mutex_read),
         ("rwlock_arc", &rwlock_read),

@@ -253,6 +253,7 @@ impl TokenManager {
     /// driver on first demand and waits for a token, the error the API key
     /// drew ([`TokenError::Failed`], at once) or the wait deadline
     /// ([`TokenError::TimedOut`], with the last transient error).
+    #[inline]
     pub async fn token(&self) -> Result<TokenRef, TokenError> {
         if let Some(token) = self.try_token() {
             return Ok(token);

@@ -296,6 +296,7 @@ impl TokenManager {
     /// API key drew ([`TokenError::Failed`], at once) or the wait deadline
     /// ([`TokenError::TimedOut`], with the last transient error). However
     /// many callers wait, the server sees one request at a time.
+    #[inline]
     pub async fn token(&self) -> Result<TokenRef, TokenError> {
         match self.try_token() {
             Some(token) => Ok(token),

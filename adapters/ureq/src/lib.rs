@@ -94,6 +94,10 @@ pub const DEFAULT_WAIT: Duration = Duration::from_secs(30);
 
 type Hook = Box<dyn Fn(&Event) + Send + Sync>;
 
+/// The same name as every other runtime's manager
+/// (`revault_auth::ureq::TokenManager`, `revault_auth::tokio::TokenManager`, ...).
+pub use self::BlockingTokenManager as TokenManager;
+
 /// Keeps a valid revault-api token for blocking code. See the crate docs.
 /// A cheap handle: clones share one core.
 #[derive(Clone)]
