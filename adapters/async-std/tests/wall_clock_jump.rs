@@ -40,3 +40,33 @@ fn a_wall_clock_jump_withdraws_the_cached_token_and_gets_a_new_one() {
         );
     });
 }
+
+/// Issue 13: reads never read the wall clock; only the driver does, once per
+/// heartbeat.
+#[test]
+fn cached_reads_do_not_read_the_wall_clock() {
+    smol::block_on(async {
+        let server = server(Duration::from_secs(600), Duration::from_secs(1200));
+        let clock = JumpClock::default();
+        let manager = TokenManager::builder(config(&server), UreqTransport::new())
+            .wall_clock(clock.wall())
+            .build()
+            .expect("driver");
+        let first = manager.token_owned().await.expect("token");
+        let started = std::time::Instant::now();
+        let before = clock.reads();
+        let mut reads = 0_u64;
+        while started.elapsed() < Duration::from_millis(300) {
+            let token = manager.token().await.expect("token");
+            assert_eq!(token.generation(), first.generation());
+            reads += 1;
+        }
+        let wall_reads = clock.reads() - before;
+        // The driver's own heartbeat (1 s) may fall in the 300 ms once.
+        assert!(
+            wall_reads <= 1,
+            "{wall_reads} wall-clock reads for {reads} token() calls"
+        );
+        assert!(reads > 1_000, "only {reads} reads in 300 ms");
+    });
+}

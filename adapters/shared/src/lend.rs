@@ -15,7 +15,8 @@
 //! The one invariant all the `unsafe` below rests on: **every [`Lent`] owns
 //! exactly one strong count of its value's `Arc`, and every unit of a
 //! shelf's `stock` is one strong count of the shelf's `value`, on top of the
-//! count the shelf's own `Arc` holds.** Each `unsafe` block names the part
+//! count the shelf's own `Arc` holds; a shelf's `ptr` is its `value`'s
+//! pointer, or null when it holds none.** Each `unsafe` block names the part
 //! it relies on. Miri checks the unit tests below (`.ci/run`, when a nightly
 //! with Miri is present; RELIABILITY.md has the last result).
 //!

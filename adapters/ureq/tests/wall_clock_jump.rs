@@ -31,3 +31,31 @@ fn a_wall_clock_jump_drops_the_cached_token_within_a_heartbeat() {
         "the emulator saw a new token request"
     );
 }
+
+/// Issue 13: cached reads compare the clocks at most once per heartbeat,
+/// not on every call (they used to read the wall clock twice per read).
+#[test]
+fn cached_reads_do_not_read_the_wall_clock_each_time() {
+    let server = server(Duration::from_secs(600), Duration::from_secs(1200));
+    let clock = JumpClock::default();
+    let manager = BlockingTokenManager::builder(config(&server))
+        .wall_clock(clock.wall())
+        .build();
+    let first = manager.token_owned().expect("token");
+    let started = std::time::Instant::now();
+    let before = clock.reads();
+    let mut reads = 0_u64;
+    while started.elapsed() < Duration::from_millis(300) {
+        let token = manager.token().expect("token");
+        assert_eq!(token.generation(), first.generation());
+        reads += 1;
+    }
+    let wall_reads = clock.reads() - before;
+    // At most one comparison per heartbeat (1 s) of the 300 ms, plus one at
+    // the edge.
+    assert!(
+        wall_reads <= 2,
+        "{wall_reads} wall-clock reads for {reads} token() calls"
+    );
+    assert!(reads > 1_000, "only {reads} reads in 300 ms");
+}

@@ -55,19 +55,28 @@ pub fn config(server: &MockServer) -> Config {
 
 /// A wall clock the test moves forward, as a suspend would.
 #[derive(Clone, Default)]
-pub struct JumpClock(Arc<AtomicU64>);
+pub struct JumpClock {
+    ahead_ms: Arc<AtomicU64>,
+    reads: Arc<AtomicU64>,
+}
 
 impl JumpClock {
     pub fn wall(&self) -> WallClock {
-        let ahead = Arc::clone(&self.0);
+        let (ahead, reads) = (Arc::clone(&self.ahead_ms), Arc::clone(&self.reads));
         WallClock::new(move || {
+            reads.fetch_add(1, Ordering::SeqCst);
             SystemTime::now() + Duration::from_millis(ahead.load(Ordering::SeqCst))
         })
     }
 
     pub fn jump(&self, by: Duration) {
         let by = u64::try_from(by.as_millis()).expect("a short jump");
-        self.0.fetch_add(by, Ordering::SeqCst);
+        self.ahead_ms.fetch_add(by, Ordering::SeqCst);
+    }
+
+    /// Times the manager read this wall clock.
+    pub fn reads(&self) -> u64 {
+        self.reads.load(Ordering::SeqCst)
     }
 }
 
