@@ -28,7 +28,6 @@
 #![allow(unsafe_code)]
 
 use std::cell::Cell;
-use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Deref;
 use std::sync::Arc;
@@ -232,23 +231,6 @@ impl<T> Drop for Shelves<T> {
     }
 }
 
-impl<T> Default for Shelves<T> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<T> fmt::Debug for Shelves<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let used = self
-            .slots
-            .iter()
-            .filter(|shelf| shelf.source.get() != 0)
-            .count();
-        f.debug_struct("Shelves").field("used", &used).finish()
-    }
-}
-
 /// A lent value: dereferences to `T`, owns one strong count of its `Arc`,
 /// and gives it back to the dropping thread's shelf when it can.
 pub(crate) struct Lent<T: Lendable> {
@@ -359,12 +341,6 @@ impl<T: Lendable> Drop for Lent<T> {
             // gives it up exactly once, here; no shelf took it.
             drop(unsafe { Arc::from_raw(ptr) });
         }
-    }
-}
-
-impl<T: Lendable + fmt::Debug> fmt::Debug for Lent<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&**self, f)
     }
 }
 
@@ -482,6 +458,62 @@ mod tests {
                     assert_eq!(lent.id, source, "round {round}");
                 }
             }
+        });
+    }
+
+    #[test]
+    fn a_clone_takes_from_stock_and_gives_back_to_it() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let slot = Some(probe(1, &drops));
+        let value = Arc::clone(slot.as_ref().expect("a value"));
+        on_fresh_thread(|| {
+            let held = lend(1, 1, &slot).expect("a value");
+            drop(lend(1, 1, &slot));
+            // slot, `value`, the shelf's own, `held`, one in stock.
+            assert_eq!(Arc::strong_count(&value), 5);
+            let twin = held.clone();
+            assert_eq!(Arc::strong_count(&value), 5, "the clone took a new count");
+            let triplet = twin.clone();
+            assert_eq!(Arc::strong_count(&value), 6, "the empty stock lent a count");
+            drop((held, twin, triplet));
+            assert_eq!(Arc::strong_count(&value), 6, "drops went past the stock");
+        });
+        // The thread's shelf gave back its own count and its stock.
+        assert_eq!(Arc::strong_count(&value), 2);
+        drop((slot, value));
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn the_least_recently_read_publication_is_evicted() {
+        on_fresh_thread(|| {
+            let drops = Arc::new(AtomicUsize::new(0));
+            let slots: Vec<_> = (0..=SHELVES).map(|id| Some(probe(id, &drops))).collect();
+            let loads = AtomicUsize::new(0);
+            let read = |source: usize| {
+                Lent::lend(source as u64 + 1, 1, || {
+                    loads.fetch_add(1, Ordering::SeqCst);
+                    slots[source].clone()
+                })
+                .expect("a value")
+                .id
+            };
+            for source in 0..SHELVES {
+                assert_eq!(read(source), source);
+            }
+            // Source 0 read again becomes the most recent; a new source
+            // then evicts source 1, the least recently read.
+            assert_eq!(read(0), 0);
+            assert_eq!(read(SHELVES), SHELVES);
+            let before = loads.load(Ordering::SeqCst);
+            assert_eq!(read(0), 0);
+            assert_eq!(loads.load(Ordering::SeqCst), before, "source 0 was evicted");
+            assert_eq!(read(1), 1);
+            assert_eq!(
+                loads.load(Ordering::SeqCst),
+                before + 1,
+                "source 1 was kept"
+            );
         });
     }
 

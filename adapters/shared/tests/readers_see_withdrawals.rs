@@ -137,3 +137,20 @@ fn concurrent_readers_never_see_a_token_after_its_withdrawal() {
         assert_eq!(final_read, Some(newest), "a reader missed the last token");
     }
 }
+
+#[test]
+fn a_token_ref_debugs_as_its_token_without_the_secret() {
+    let mut harness = harness();
+    harness.start();
+    let publication = Publication::new(harness.core.config().token_uri(), WallClock::default());
+    let generation = publish_next(&mut harness, &publication);
+    let token = publication.try_token().expect("published");
+    let shown = format!("{token:?}");
+    assert!(shown.starts_with("TokenRef(AccessToken {"), "{shown}");
+    assert!(
+        shown.contains(&format!("generation: TokenGeneration({generation})")),
+        "{shown}"
+    );
+    let secret = token.secret().expose_secret();
+    assert!(!shown.contains(secret), "the token's secret in {shown}");
+}
