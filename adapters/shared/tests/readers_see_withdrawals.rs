@@ -68,7 +68,7 @@ fn a_withdrawn_token_is_not_served_from_the_shelf_that_held_it() {
 #[test]
 fn concurrent_readers_never_see_a_token_after_its_withdrawal() {
     const READERS: usize = 2;
-    const ROUNDS: u64 = 300;
+    const ROUNDS: u64 = if cfg!(miri) { 10 } else { 300 };
     let mut harness = harness();
     harness.start();
     let publication = Arc::new(Publication::new(
