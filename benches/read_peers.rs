@@ -59,6 +59,18 @@ impl Read for RevaultAuth {
     }
 }
 
+/// The same manager's `try_token()` (never waits), to tell what the
+/// `async` wrapper of `token()` adds.
+struct RevaultAuthTry(TokenManager);
+
+impl Read for RevaultAuthTry {
+    async fn read(&self) -> usize {
+        self.0
+            .try_token()
+            .map_or(0, |token| token.secret().expose_secret().len())
+    }
+}
+
 struct AliriTokens(TokenWatcher);
 
 impl Read for AliriTokens {
@@ -170,7 +182,13 @@ fn main() {
         &mut criterion,
         &runtime,
         "revault_auth_token",
-        RevaultAuth(manager),
+        RevaultAuth(manager.clone()),
+    );
+    bench(
+        &mut criterion,
+        &runtime,
+        "revault_auth_try_token",
+        RevaultAuthTry(manager),
     );
     bench(
         &mut criterion,
