@@ -180,7 +180,6 @@ mod config;
 mod core;
 mod error;
 mod event;
-mod publish;
 mod request;
 mod response;
 mod saved;
@@ -205,7 +204,6 @@ pub use crate::error::{
     TransportErrorKind,
 };
 pub use crate::event::{Event, ExpiryCause, ReauthReason};
-pub use crate::publish::{PublishedToken, slept_between};
 pub use crate::request::{Purpose, RequestId, Transmit};
 pub use crate::response::{Grant, parse_grant};
 pub use crate::saved::{SAVED_FORMAT, SavedTokens};
