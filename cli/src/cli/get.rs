@@ -1,6 +1,7 @@
 //! `revault-auth get PATH`: one authenticated GET, retried once with a new
-//! token after a 401, and with backoff on transient failures until the
-//! deadline.
+//! token after a 401 (unless its `Bearer` challenge names an error other
+//! than `invalid_token`: then no new token would help), and with backoff on
+//! transient failures until the deadline.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -12,6 +13,7 @@ use reqwest::header::AUTHORIZATION;
 use revault_auth::ApiKeySecret;
 use revault_auth::core::scrub_server_text;
 use revault_auth::tokio::TokenManager;
+use revault_auth_shared::Challenge;
 use serde_json::Value;
 use tokio::time::Instant;
 
@@ -46,7 +48,9 @@ pub(crate) struct GetArgs {
 /// What one exchange came to.
 enum Outcome {
     Body(Vec<u8>),
-    Unauthorized,
+    /// A 401, with what its challenge says about the token and the
+    /// server's message.
+    Unauthorized(Challenge, String),
     /// Worth another try (transport failure, 429, 5xx).
     Transient(String),
     /// An error status that another try will not change.
@@ -155,7 +159,15 @@ async fn fetch(
         };
         match outcome {
             Outcome::Body(body) => return Ok(body),
-            Outcome::Unauthorized if !retried_401 => {
+            Outcome::Unauthorized(Challenge::OtherError, detail) => {
+                // `insufficient_scope` and the like: a new token would get
+                // the same answer, so none is spent (the middleware's rule).
+                return Err(Failure::other(format!(
+                    "GET {path} answered HTTP 401 with a Bearer challenge that is not about \
+                     the token{detail} (token kept)"
+                )));
+            }
+            Outcome::Unauthorized(_, _) if !retried_401 => {
                 // Revoked or expired early: withdraw it, get another, once.
                 retried_401 = true;
                 tracing::info!(
@@ -171,7 +183,7 @@ async fn fetch(
                     Err(_) => return Err(gave_up("no valid token")),
                 }
             }
-            Outcome::Unauthorized => {
+            Outcome::Unauthorized(_, _) => {
                 return Err(Failure::other(format!(
                     "GET {path} answered HTTP 401 again with a new token"
                 )));
@@ -203,6 +215,7 @@ async fn exchange(
         Err(error) => return Outcome::Transient(transport_error(&error).to_owned()),
     };
     let status = response.status();
+    let challenge = Challenge::of(response.headers());
     let mut body = Vec::new();
     loop {
         match response.chunk().await {
@@ -221,7 +234,7 @@ async fn exchange(
     }
     let detail = server_message(&body, secrets);
     match status.as_u16() {
-        401 => Outcome::Unauthorized,
+        401 => Outcome::Unauthorized(challenge, detail),
         420 | 429 | 500 | 502 | 503 | 504 => {
             Outcome::Transient(format!("HTTP {}{detail}", status.as_u16()))
         }
