@@ -3,7 +3,7 @@
 //! user information, port 0 or above 65535 — and no configuration error
 //! echoes a password or a value of more than ~80 characters whole.
 
-use revault_auth_core::{ApiKeySecret, Config, ConfigError};
+use revault_auth_core::{ApiKeySecret, Config, ConfigError, MAX_API_URL_CHARS, SHOWN_CHARS};
 
 fn refused(url: &str) -> ConfigError {
     Config::builder(url, "ws", "key-id", ApiKeySecret::new("s3cr3t"))
@@ -80,4 +80,76 @@ fn a_long_value_is_not_echoed_whole() {
     );
     assert!(error.to_string().len() < 300);
     assert!(format!("{error:?}").len() < 300);
+}
+
+fn accepted(url: &str) -> Config {
+    Config::builder(url, "ws", "id", ApiKeySecret::new("s"))
+        .build()
+        .unwrap_or_else(|error| panic!("{url}: {error}"))
+}
+
+#[test]
+fn an_error_shows_a_short_value_whole_and_quoted() {
+    let url = "https://api.example.com/v1/rest#frag";
+    let text = assert_invalid(url, "fragment");
+    assert!(text.contains(&format!("{url:?}")), "{text}");
+}
+
+#[test]
+fn a_value_is_shown_whole_up_to_the_limit_and_cut_past_it() {
+    let prefix = "https://api.example.com/";
+    let at_limit = format!("{prefix}{}#", "p".repeat(SHOWN_CHARS - prefix.len() - 1));
+    assert_eq!(at_limit.chars().count(), SHOWN_CHARS);
+    let text = assert_invalid(&at_limit, "fragment");
+    assert!(text.contains(&format!("{at_limit:?}")), "{text}");
+    assert!(!text.contains("characters)"), "{text}");
+
+    let past = format!("{prefix}{}#", "p".repeat(SHOWN_CHARS - prefix.len()));
+    let text = assert_invalid(&past, "fragment");
+    assert!(
+        text.contains(&format!("({} characters)", SHOWN_CHARS + 1)),
+        "{text}"
+    );
+    assert!(!text.contains(&format!("{past:?}")), "{text}");
+}
+
+#[test]
+fn an_api_url_of_the_maximum_length_is_accepted_and_one_more_is_not() {
+    let prefix = "https://api.example.com/";
+    let longest = format!("{prefix}{}", "p".repeat(MAX_API_URL_CHARS - prefix.len()));
+    assert_eq!(longest.chars().count(), MAX_API_URL_CHARS);
+    accepted(&longest);
+    let too_long = format!("{longest}p");
+    assert_invalid(
+        &too_long,
+        &format!("{} characters long", MAX_API_URL_CHARS + 1),
+    );
+}
+
+#[test]
+fn an_ipv6_host_without_a_port_is_not_mistaken_for_one() {
+    // The colons inside the brackets are the address's, not a port's.
+    for url in [
+        "https://[::]/v1/rest",
+        "https://[::1]/v1/rest",
+        "https://[2001:db8::1]/v1/rest",
+    ] {
+        accepted(url);
+    }
+}
+
+#[test]
+fn plain_http_to_a_remote_host_names_the_host_bounded() {
+    let error = refused("http://api.example.com/v1/rest");
+    assert_eq!(
+        error.to_string(),
+        "refusing plain http:// to non-loopback host api.example.com: use https://"
+    );
+    let host = format!("{}.example.com", "h".repeat(100));
+    let text = refused(&format!("http://{host}/v1/rest")).to_string();
+    assert!(text.contains(&host[..SHOWN_CHARS]), "{text}");
+    assert!(
+        text.contains(&format!("({} characters)", host.len())),
+        "{text}"
+    );
 }
