@@ -9,16 +9,24 @@ use std::time::Duration;
 
 use common::{JumpClock, auth_requests, config, eventually, server};
 use revault_auth_async_std::{TokenManager, UreqTransport};
+use revault_auth_mock::MockServer;
+
+/// An emulator with these lifetimes (seconds) and a manager on a wall
+/// clock the test can move.
+fn with_jump_clock(access: u64, refresh: u64) -> (MockServer, JumpClock, TokenManager) {
+    let server = server(Duration::from_secs(access), Duration::from_secs(refresh));
+    let clock = JumpClock::default();
+    let manager = TokenManager::builder(config(&server), UreqTransport::new())
+        .wall_clock(clock.wall())
+        .build()
+        .expect("driver");
+    (server, clock, manager)
+}
 
 #[test]
 fn a_wall_clock_jump_withdraws_the_cached_token_and_gets_a_new_one() {
     smol::block_on(async {
-        let server = server(Duration::from_secs(60), Duration::from_secs(600));
-        let clock = JumpClock::default();
-        let manager = TokenManager::builder(config(&server), UreqTransport::new())
-            .wall_clock(clock.wall())
-            .build()
-            .expect("driver");
+        let (server, clock, manager) = with_jump_clock(60, 600);
         let first = manager.token_owned().await.expect("token");
         assert_eq!(auth_requests(&server), 1);
 
@@ -46,12 +54,7 @@ fn a_wall_clock_jump_withdraws_the_cached_token_and_gets_a_new_one() {
 #[test]
 fn cached_reads_do_not_read_the_wall_clock() {
     smol::block_on(async {
-        let server = server(Duration::from_secs(600), Duration::from_secs(1200));
-        let clock = JumpClock::default();
-        let manager = TokenManager::builder(config(&server), UreqTransport::new())
-            .wall_clock(clock.wall())
-            .build()
-            .expect("driver");
+        let (_server, clock, manager) = with_jump_clock(600, 1200);
         let first = manager.token_owned().await.expect("token");
         let started = std::time::Instant::now();
         let before = clock.reads();

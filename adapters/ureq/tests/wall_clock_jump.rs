@@ -9,15 +9,23 @@ mod common;
 use std::time::Duration;
 
 use common::{JumpClock, auth_requests, config, server};
+use revault_auth_mock::MockServer;
 use revault_auth_ureq::BlockingTokenManager;
 
-#[test]
-fn a_wall_clock_jump_drops_the_cached_token_within_a_heartbeat() {
-    let server = server(Duration::from_secs(60), Duration::from_secs(600));
+/// An emulator with these lifetimes (seconds) and a manager on a wall
+/// clock the test can move.
+fn with_jump_clock(access: u64, refresh: u64) -> (MockServer, JumpClock, BlockingTokenManager) {
+    let server = server(Duration::from_secs(access), Duration::from_secs(refresh));
     let clock = JumpClock::default();
     let manager = BlockingTokenManager::builder(config(&server))
         .wall_clock(clock.wall())
         .build();
+    (server, clock, manager)
+}
+
+#[test]
+fn a_wall_clock_jump_drops_the_cached_token_within_a_heartbeat() {
+    let (server, clock, manager) = with_jump_clock(60, 600);
     let first = manager.token_owned().expect("token");
     assert_eq!(auth_requests(&server), 1);
 
@@ -36,11 +44,7 @@ fn a_wall_clock_jump_drops_the_cached_token_within_a_heartbeat() {
 /// not on every call (they used to read the wall clock twice per read).
 #[test]
 fn cached_reads_do_not_read_the_wall_clock_each_time() {
-    let server = server(Duration::from_secs(600), Duration::from_secs(1200));
-    let clock = JumpClock::default();
-    let manager = BlockingTokenManager::builder(config(&server))
-        .wall_clock(clock.wall())
-        .build();
+    let (_server, clock, manager) = with_jump_clock(600, 1200);
     let first = manager.token_owned().expect("token");
     let started = std::time::Instant::now();
     let before = clock.reads();
