@@ -43,4 +43,4 @@ pub use config::{InvalidMockConfig, MockConfig};
 pub use fault::{Endpoint, Fault, LoggedRequest, Target};
 pub use http::{BASE_PATH, router};
 pub use server::{MockServer, serve, serve_with_shutdown};
-pub use state::{IssuedTokens, MockState, TokenClaims, TokenKind};
+pub use state::{IssuedTokens, LOG_CAPACITY, MockState, TokenClaims, TokenKind};

@@ -94,6 +94,10 @@ struct AccessEntry {
     revoked: bool,
 }
 
+/// Requests the log keeps: a long `revault-auth mock` run under a busy
+/// client must not grow without bound (the counters keep counting).
+pub const LOG_CAPACITY: usize = 10_000;
+
 #[derive(Debug)]
 struct RefreshEntry {
     expires: Instant,
@@ -106,7 +110,8 @@ struct Shared {
     persistent_refresh: Option<Fault>,
     access: HashMap<String, AccessEntry>,
     refresh: HashMap<String, RefreshEntry>,
-    log: Vec<(u64, LoggedRequest)>,
+    /// The newest [`LOG_CAPACITY`] requests, oldest first.
+    log: VecDeque<(u64, LoggedRequest)>,
 }
 
 struct Inner {
@@ -280,7 +285,8 @@ impl MockState {
 
     // ---- log and counters ---------------------------------------------------------------
 
-    /// Every auth request received so far, in arrival order.
+    /// The auth requests received, in arrival order: the newest
+    /// [`LOG_CAPACITY`] of them.
     pub fn log(&self) -> Vec<LoggedRequest> {
         self.shared().log.iter().map(|(_, r)| r.clone()).collect()
     }
@@ -317,7 +323,11 @@ impl MockState {
 
     pub(crate) fn log_arrival(&self, request: LoggedRequest) -> u64 {
         let id = self.next_id();
-        self.shared().log.push((id, request));
+        let mut shared = self.shared();
+        if shared.log.len() >= LOG_CAPACITY {
+            shared.log.pop_front();
+        }
+        shared.log.push_back((id, request));
         id
     }
 
@@ -451,5 +461,44 @@ impl MockState {
         }
         shared.refresh.remove(&claims.jti);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+    use crate::fault::Endpoint;
+
+    fn arrival(workspace: usize) -> LoggedRequest {
+        LoggedRequest {
+            endpoint: Endpoint::Token,
+            at: Instant::now(),
+            status: None,
+            workspace: Some(workspace.to_string()),
+            api_key_id: None,
+            fault: None,
+        }
+    }
+
+    #[test]
+    fn the_request_log_keeps_only_the_newest_entries() {
+        let state = MockState::new(MockConfig::default());
+        let mut last = 0;
+        for n in 0..LOG_CAPACITY + 5 {
+            last = state.log_arrival(arrival(n));
+        }
+        // An outcome still lands on its (newest) entry.
+        state.log_outcome(last, Some(200), None);
+        let log = state.log();
+        assert_eq!(log.len(), LOG_CAPACITY);
+        assert_eq!(log[0].workspace.as_deref(), Some("5"), "the oldest kept");
+        let newest = log.last().expect("entries");
+        assert_eq!(
+            newest.workspace.as_deref(),
+            Some((LOG_CAPACITY + 4).to_string().as_str())
+        );
+        assert_eq!(newest.status, Some(200));
     }
 }
