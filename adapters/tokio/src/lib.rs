@@ -288,7 +288,10 @@ impl TokenManager {
 
     /// A reader for one thread or task: its [`TokenReader::try_token`] costs
     /// one atomic load and a pointer comparison, whatever the number of
-    /// threads reading. Make one per worker and keep it.
+    /// threads reading, and borrows the token instead of handing out a
+    /// [`TokenRef`]. [`try_token`](Self::try_token) costs about the same
+    /// with no setup (README, Performance), so a reader is only worth
+    /// keeping where a borrowed `&AccessToken` is all that is needed.
     pub fn reader(&self) -> TokenReader {
         self.publication.reader()
     }
