@@ -169,6 +169,9 @@
 //! network and no waiting.
 
 #![forbid(unsafe_code)]
+// The crate docs link to the `testing` module, which only exists with the
+// feature of that name (docs.rs builds with it).
+#![cfg_attr(not(feature = "testing"), allow(rustdoc::broken_intra_doc_links))]
 #![cfg_attr(
     not(any(test, feature = "testing")),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)

@@ -248,7 +248,7 @@ impl TokenManager {
     }
 
     /// A manager sending through any [`AsyncTransport`] (for example
-    /// [`revault_auth_core::testing::ScriptedTransport`] in unit tests). The
+    /// `revault_auth_core::testing::ScriptedTransport` (feature `testing`) in unit tests). The
     /// transport must not follow redirects. Must be called inside a tokio
     /// runtime.
     pub fn with_transport(
