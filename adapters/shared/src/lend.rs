@@ -575,8 +575,10 @@ mod tests {
             let (sender, receiver) = std::sync::mpsc::channel::<Lent<Probe>>();
             let barrier = &Barrier::new(2);
             let values = &values;
+            // Joined explicitly: a scope's implicit join may return before a
+            // thread's thread-locals (its shelves) are destroyed.
             std::thread::scope(|scope| {
-                scope.spawn(move || {
+                let lender = scope.spawn(move || {
                     barrier.wait();
                     for read in 0..READS {
                         let version = (read * VALUES / READS) as u64;
@@ -592,7 +594,7 @@ mod tests {
                     }
                     drop(sender);
                 });
-                scope.spawn(move || {
+                let borrower = scope.spawn(move || {
                     barrier.wait();
                     let mut kept = Vec::new();
                     for (count, lent) in receiver.iter().enumerate() {
@@ -607,6 +609,8 @@ mod tests {
                     }
                     drop(kept);
                 });
+                lender.join().expect("lending thread");
+                borrower.join().expect("borrowing thread");
             });
         }
         for (id, weak) in weaks.iter().enumerate() {
