@@ -67,5 +67,8 @@ fn bogus_id(transmit: &revault_auth_core::Transmit) -> revault_auth_core::Reques
     other.handle_timeout(later);
     let second = other.poll_transmit(later).expect("retry").id;
     assert_ne!(second, transmit.id);
+    // The number logs show tells them apart too.
+    assert_ne!(second.get(), first.id.get());
+    assert_ne!(second.get(), transmit.id.get());
     second
 }

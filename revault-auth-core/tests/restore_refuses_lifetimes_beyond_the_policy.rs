@@ -61,3 +61,30 @@ fn a_refresh_token_usable_for_300_days_is_refused() {
     assert!(sent(&harness, Purpose::Refresh).is_empty());
     assert_eq!(sent(&harness, Purpose::Authenticate).len(), 1);
 }
+
+/// The bound is `max_lifetime` plus a minute of clock slack between the
+/// saving and the restoring process: inside it is restored, past it not.
+#[test]
+fn the_bound_includes_one_minute_of_clock_slack() {
+    let honest = snapshot();
+    let wall_ms = |harness: &Harness| {
+        u64::try_from(
+            harness
+                .wall()
+                .duration_since(std::time::SystemTime::UNIX_EPOCH)
+                .expect("after 1970")
+                .as_millis(),
+        )
+        .expect("fits")
+    };
+    let probe = Harness::new(config(), epoch());
+    let max_lifetime_ms =
+        u64::try_from(probe.core.config().policy().max_lifetime.as_millis()).expect("fits");
+    let base = wall_ms(&probe);
+    for (beyond_max_s, restorable) in [(30, true), (90, false)] {
+        let mut planted = honest.clone();
+        planted.refresh_usable_until_unix_ms = base + max_lifetime_ms + beyond_max_s * 1000;
+        let (restored, _) = restored_then_run(planted);
+        assert_eq!(restored, restorable, "{beyond_max_s} s past max_lifetime");
+    }
+}

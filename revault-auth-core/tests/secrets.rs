@@ -86,3 +86,12 @@ fn secret_types_redact_debug_and_show_a_fingerprint() {
         assert!(shown.contains("redacted #"), "{shown}");
     }
 }
+
+/// The fingerprint is 32-bit FNV-1a (published test vectors), so two
+/// programs logging the same token show the same number.
+#[test]
+fn the_fingerprint_is_fnv_1a() {
+    assert_eq!(AccessTokenSecret::new("").fingerprint(), 0x811c_9dc5);
+    assert_eq!(AccessTokenSecret::new("a").fingerprint(), 0xe40c_292c);
+    assert_eq!(AccessTokenSecret::new("foobar").fingerprint(), 0xbf9c_f968);
+}
