@@ -34,3 +34,29 @@ fn a_spent_refresh_token_is_not_restored() {
     assert_eq!(harness.server.stats().spent_refresh_reuse, 0);
     assert!(harness.token().is_some());
 }
+
+/// The same, with the snapshot marked newer than anything the core holds
+/// (as a store re-saving it would): the version check does not let it in.
+#[test]
+fn a_spent_refresh_token_is_not_restored_even_from_a_newer_snapshot() {
+    let mut harness = ready_harness();
+    let before_refresh = harness
+        .core
+        .export(harness.now(), harness.wall())
+        .expect("export");
+    harness.push(revault_auth_core::testing::Reply::Drop);
+    harness.run_until(Duration::from_secs(300), |h| h.core.in_flight().is_some());
+    harness.advance(Duration::from_secs(11));
+    assert!(harness.core.in_flight().is_none(), "timed out");
+    let mut snapshot = before_refresh;
+    snapshot.access_usable_until_unix_ms = 0;
+    snapshot.version = 1 << 40;
+    assert!(
+        !harness
+            .core
+            .restore(snapshot, harness.now(), harness.wall()),
+        "a spent refresh token came back"
+    );
+    harness.advance(Duration::from_secs(60));
+    assert_eq!(harness.server.stats().spent_refresh_reuse, 0);
+}

@@ -95,3 +95,19 @@ fn the_fingerprint_is_fnv_1a() {
     assert_eq!(AccessTokenSecret::new("a").fingerprint(), 0xe40c_292c);
     assert_eq!(AccessTokenSecret::new("foobar").fingerprint(), 0xbf9c_f968);
 }
+
+/// A token's Debug names its generation and deadlines and redacts the JWT.
+#[test]
+fn an_access_token_debugs_without_its_secret() {
+    let harness = common::ready_harness();
+    let token = harness.token().expect("a token");
+    let shown = format!("{token:?}");
+    assert!(shown.starts_with("AccessToken {"), "{shown}");
+    assert!(
+        shown.contains(&format!("generation: {:?}", token.generation())),
+        "{shown}"
+    );
+    assert!(shown.contains("usable_until"), "{shown}");
+    assert!(shown.contains("redacted #"), "{shown}");
+    assert!(!shown.contains(token.secret().expose_secret()), "{shown}");
+}
