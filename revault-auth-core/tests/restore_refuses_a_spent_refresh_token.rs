@@ -7,23 +7,29 @@ mod common;
 use std::time::Duration;
 
 use common::{ready_harness, sent};
-use revault_auth_core::Purpose;
+use revault_auth_core::testing::{Harness, Reply};
+use revault_auth_core::{Purpose, SavedTokens};
 
-#[test]
-fn a_spent_refresh_token_is_not_restored() {
+/// A core that sent a refresh whose answer was lost (so the refresh token
+/// is spent), and a snapshot taken before, in which only that refresh
+/// token is still usable.
+fn spent_after_snapshot() -> (Harness, SavedTokens) {
     let mut harness = ready_harness();
-    let before_refresh = harness
+    let mut before_refresh = harness
         .core
         .export(harness.now(), harness.wall())
         .expect("export");
-    // The refresh leaves and its answer is lost: the token is spent.
-    harness.push(revault_auth_core::testing::Reply::Drop);
+    harness.push(Reply::Drop);
     harness.run_until(Duration::from_secs(300), |h| h.core.in_flight().is_some());
     harness.advance(Duration::from_secs(11));
     assert!(harness.core.in_flight().is_none(), "timed out");
-    // Only the refresh token is still usable in that snapshot.
-    let mut snapshot = before_refresh;
-    snapshot.access_usable_until_unix_ms = 0;
+    before_refresh.access_usable_until_unix_ms = 0;
+    (harness, before_refresh)
+}
+
+#[test]
+fn a_spent_refresh_token_is_not_restored() {
+    let (mut harness, snapshot) = spent_after_snapshot();
     assert!(
         !harness
             .core
@@ -39,17 +45,7 @@ fn a_spent_refresh_token_is_not_restored() {
 /// (as a store re-saving it would): the version check does not let it in.
 #[test]
 fn a_spent_refresh_token_is_not_restored_even_from_a_newer_snapshot() {
-    let mut harness = ready_harness();
-    let before_refresh = harness
-        .core
-        .export(harness.now(), harness.wall())
-        .expect("export");
-    harness.push(revault_auth_core::testing::Reply::Drop);
-    harness.run_until(Duration::from_secs(300), |h| h.core.in_flight().is_some());
-    harness.advance(Duration::from_secs(11));
-    assert!(harness.core.in_flight().is_none(), "timed out");
-    let mut snapshot = before_refresh;
-    snapshot.access_usable_until_unix_ms = 0;
+    let (mut harness, mut snapshot) = spent_after_snapshot();
     snapshot.version = 1 << 40;
     assert!(
         !harness
