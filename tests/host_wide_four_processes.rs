@@ -9,7 +9,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::host::{refresh_reuses, requests, run_length, shortest_gap, spawn, wait_all};
+use common::host::{requests, run_length, shortest_gap, spawn, wait_all};
 use revault_auth_mock::{Fault, MockServer, Target};
 
 const WORKER: &str = "host_wide_worker";
@@ -52,7 +52,7 @@ fn four_processes_share_one_session() {
         requests(&unshared),
         per_hour(requests(&unshared)),
     );
-    assert_eq!(refresh_reuses(&shared), 0, "a refresh token spent twice");
+    assert_eq!(shared.refused_refreshes(), 0, "a refresh token spent twice");
     let gap = shortest_gap(&shared).expect("requests");
     assert!(gap >= latency, "two requests in flight at once ({gap:?})");
     assert_eq!(shared.token_requests(), 1, "one session for the host");

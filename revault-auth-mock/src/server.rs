@@ -294,6 +294,18 @@ impl MockServer {
         self.state.refresh_requests()
     }
 
+    /// Refresh requests in the log not answered 200: with a client that
+    /// spends each refresh token once and no fault injected, a refresh token
+    /// sent twice.
+    pub fn refused_refreshes(&self) -> usize {
+        self.log()
+            .iter()
+            .filter(|logged| {
+                logged.endpoint == crate::Endpoint::Refresh && logged.status != Some(200)
+            })
+            .count()
+    }
+
     /// See [`MockState::protected_requests`].
     pub fn protected_requests(&self) -> usize {
         self.state.protected_requests()

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use revault_auth::tokio::{FileStore, TokenManager};
 use revault_auth_core::{ApiKeySecret, Config};
-use revault_auth_mock::{Endpoint, MockServer};
+use revault_auth_mock::MockServer;
 
 use super::{KEY_ID, SECRET, WORKSPACE};
 
@@ -74,15 +74,6 @@ pub fn worker() {
         }
         manager.shutdown().await;
     });
-}
-
-/// Refresh requests the emulator refused: a refresh token spent twice.
-pub fn refresh_reuses(server: &MockServer) -> usize {
-    server
-        .log()
-        .iter()
-        .filter(|logged| logged.endpoint == Endpoint::Refresh && logged.status != Some(200))
-        .count()
 }
 
 /// The shortest gap between two requests' arrivals.

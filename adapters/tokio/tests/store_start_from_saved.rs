@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{accepted, auth_requests, config, file_store, refresh_reuses, server};
+use common::{accepted, auth_requests, config, file_store, server};
 use revault_auth_tokio::{FileStore, ReqwestTransport, TokenManager};
 
 fn manager(server: &revault_auth_mock::MockServer, path: &std::path::Path) -> TokenManager {
@@ -62,6 +62,6 @@ async fn store_start_from_saved_then_refreshes_ahead_of_expiry() {
     assert!(accepted(&server, &later).await);
     assert_eq!(server.token_requests(), 1, "never authenticated again");
     assert!(server.refresh_requests() >= 1);
-    assert_eq!(refresh_reuses(&server), 0);
+    assert_eq!(server.refused_refreshes(), 0);
     second.shutdown().await;
 }

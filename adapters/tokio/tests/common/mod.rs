@@ -137,14 +137,3 @@ pub fn file_store() -> (tempfile::TempDir, std::path::PathBuf) {
 pub fn session_key(server: &MockServer) -> revault_auth_tokio::SessionKey {
     revault_auth_tokio::SessionKey::new(server.base_url(), WORKSPACE, KEY_ID)
 }
-
-/// Refresh requests the emulator refused: a refresh token spent twice.
-pub fn refresh_reuses(server: &MockServer) -> usize {
-    server
-        .log()
-        .iter()
-        .filter(|logged| {
-            logged.endpoint == revault_auth_mock::Endpoint::Refresh && logged.status != Some(200)
-        })
-        .count()
-}
