@@ -30,12 +30,12 @@ pub use revault_auth_core::{
 
 #[cfg(feature = "async-std")]
 pub use revault_auth_async_std as async_std;
+#[cfg(feature = "middleware")]
+pub use revault_auth_middleware as middleware;
 #[cfg(feature = "tokio")]
 pub use revault_auth_tokio as tokio;
 #[cfg(feature = "ureq")]
 pub use revault_auth_ureq as ureq;
-#[cfg(feature = "middleware")]
-pub use revault_auth_middleware as middleware;
 
 /// The README's examples, compiled and run as doctests.
 #[doc = include_str!("../README.md")]

@@ -17,15 +17,19 @@ async fn the_facade_middleware_puts_the_token_on_api_requests() {
         mock.api_key_secret.clone(),
     );
     let server = MockServer::start(mock).await.expect("emulator");
-    let config = Config::builder(server.base_url(), workspace, key_id, ApiKeySecret::new(secret))
-        .build()
-        .expect("config");
-    let tokens = Arc::new(TokenManager::new(config).expect("runtime"));
-    let client = revault_auth::middleware::reqwest_middleware::ClientBuilder::new(
-        reqwest::Client::new(),
+    let config = Config::builder(
+        server.base_url(),
+        workspace,
+        key_id,
+        ApiKeySecret::new(secret),
     )
-    .with(AuthMiddleware::new(tokens))
-    .build();
+    .build()
+    .expect("config");
+    let tokens = Arc::new(TokenManager::new(config).expect("runtime"));
+    let client =
+        revault_auth::middleware::reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+            .with(AuthMiddleware::new(tokens))
+            .build();
 
     let answer = client
         .get(server.url("/accounts"))
