@@ -7,9 +7,9 @@ use http::Extensions;
 use reqwest::header::AUTHORIZATION;
 use reqwest::{Request, Response, StatusCode};
 use reqwest_middleware::{Error, Middleware, Next};
-use revault_auth_shared::{TokenSource, UnauthorizedPolicy};
+use revault_auth_shared::TokenSource;
 
-use crate::{Guard, Origin, Scope};
+use crate::{Guard, Origin, Scope, UnauthorizedPolicy};
 
 /// A [`reqwest_middleware::Middleware`] that authorizes each request for
 /// the API's origin with a revault-api token and applies the 401 policy,

@@ -477,7 +477,11 @@ impl AuthCore {
         if access_usable {
             let usable_until = instant(saved.access_usable_until_unix_ms);
             let expires_at = instant(saved.access_expires_at_unix_ms).max(usable_until);
-            let refresh_at = instant(saved.access_refresh_at_unix_ms).min(usable_until);
+            let refresh_at = if self.config.policy.refresh_restored_ahead {
+                instant(saved.access_refresh_at_unix_ms).min(usable_until)
+            } else {
+                usable_until
+            };
             let generation =
                 self.install_access(saved.access_token, expires_at, usable_until, refresh_at);
             self.push_event(Event::Restored { generation });
