@@ -79,8 +79,10 @@ pub(crate) fn to_json(event: &Event, t_ms: u64) -> Option<Value> {
             put("reason", expiry_cause(*cause).into());
         }
         Event::Failed { error } => error_fields(error, &mut put),
-        // Not printed (see `name`), or a kind this build has no fields for.
-        Event::RequestFinished { .. } | _ => {}
+        // Not printed (see `name`).
+        Event::RequestFinished { .. } => {}
+        // A kind added after this build: printed with its name only.
+        _ => {}
     }
     Some(Value::Object(object))
 }
