@@ -14,9 +14,10 @@
 //! be parsed, or holds an implausible session, is ignored with one
 //! `warning:` line and replaced by the next save. A refusal met later (a
 //! lock file planted as a link or a directory) ends a one-shot run with
-//! exit 2 instead of its token, and is a warning for `watch`. A run that
-//! reaches its deadline while another process holds the update lock says
-//! so (exit 4).
+//! exit 2 instead of its token, and is a warning for `watch`; a save that
+//! fails otherwise (a full disk) is a warning, and the token is used. A run
+//! that reaches its deadline while another process holds the update lock
+//! says so (exit 4).
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -78,7 +79,12 @@ impl Session {
             return Err(Failure::usage(refusal));
         }
         match token {
-            Ok(token) => Ok(token),
+            Ok(token) => {
+                if let Some(error) = cache.and_then(|cache| read(&cache.unsaved)) {
+                    eprintln!("warning: cannot save the token cache: {error}");
+                }
+                Ok(token)
+            }
             Err(TokenError::TimedOut { waited_ms, .. })
                 if cache.is_some_and(Observed::waiting_for_lock) =>
             {
@@ -111,6 +117,8 @@ struct Observed {
     store: FileStore,
     /// The first refusal met (a path the store will not use).
     refusal: Mutex<Option<String>>,
+    /// The last save that failed otherwise (a full disk, an IO error).
+    unsaved: Mutex<Option<String>>,
     /// A wait for the update lock is under way.
     locking: AtomicBool,
 }
@@ -148,15 +156,13 @@ impl Observed {
         Ok(Self {
             store,
             refusal: Mutex::new(None),
+            unsaved: Mutex::new(None),
             locking: AtomicBool::new(false),
         })
     }
 
     fn refusal(&self) -> Option<String> {
-        self.refusal
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
+        read(&self.refusal)
     }
 
     fn waiting_for_lock(&self) -> bool {
@@ -173,11 +179,7 @@ impl Observed {
     /// Passes `result` on, noting a refusal.
     fn note<T>(&self, result: Result<T, StoreError>) -> Result<T, StoreError> {
         if let Err(error @ StoreError::Refused { .. }) = &result {
-            let mut refusal = self
-                .refusal
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            refusal.get_or_insert_with(|| error.to_string());
+            lock(&self.refusal).get_or_insert_with(|| error.to_string());
         }
         result
     }
@@ -205,6 +207,20 @@ impl TokenStore for Observed {
         tokens: &SavedTokens,
         expected_version: Option<u64>,
     ) -> Result<u64, StoreError> {
-        self.note(self.store.save(session, tokens, expected_version))
+        let saved = self.note(self.store.save(session, tokens, expected_version));
+        match &saved {
+            Ok(_) => *lock(&self.unsaved) = None,
+            Err(StoreError::Conflict { .. } | StoreError::Refused { .. }) => {}
+            Err(error) => *lock(&self.unsaved) = Some(error.to_string()),
+        }
+        saved
     }
+}
+
+fn lock(note: &Mutex<Option<String>>) -> std::sync::MutexGuard<'_, Option<String>> {
+    note.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn read(note: &Mutex<Option<String>>) -> Option<String> {
+    lock(note).clone()
 }
