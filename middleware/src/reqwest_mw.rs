@@ -9,7 +9,8 @@ use reqwest::{Request, Response, StatusCode};
 use reqwest_middleware::{Error, Middleware, Next};
 use revault_auth_shared::TokenSource;
 
-use crate::{Guard, Origin, Scope, UnauthorizedPolicy};
+use crate::unauthorized::UnauthorizedPolicy;
+use crate::{Guard, Origin, Scope};
 
 /// A [`reqwest_middleware::Middleware`] that authorizes each request for
 /// the API's origin with a revault-api token and applies the 401 policy,
