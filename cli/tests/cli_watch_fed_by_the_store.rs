@@ -9,47 +9,13 @@ mod hostile;
 
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use cli_support::{against, assert_no_secrets, finish};
-use common::{KEY_ID, WORKSPACE, mock_config};
+use cli_support::{against, assert_no_secrets, finish, save_issued_pair};
+use common::mock_config;
 use hostile::arg;
-use revault_auth_core::{AccessTokenSecret, RefreshToken, SAVED_FORMAT, SavedTokens};
 use revault_auth_mock::MockServer;
-use revault_auth_store::{FileStore, SessionKey, TokenStore};
-
-/// The other process's part: a fresh pair, minted by the emulator without
-/// a request, saved the way a manager saves it (refresh point at 80 % of
-/// the life, usable until 90 %).
-fn save_fresh_pair(server: &MockServer, store: &FileStore, version: Option<u64>) -> u64 {
-    let issued = server
-        .issue_tokens(WORKSPACE, KEY_ID)
-        .expect("the emulator signs a pair");
-    let now = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .expect("after 1970")
-        .as_millis() as u64;
-    let life = (issued.expires_in_seconds * 1000.0) as u64;
-    let tokens = SavedTokens {
-        format: SAVED_FORMAT,
-        version: 0,
-        workspace: WORKSPACE.to_owned(),
-        api_key_id: KEY_ID.to_owned(),
-        access_token: AccessTokenSecret::new(issued.access_token),
-        access_expires_at_unix_ms: now + life,
-        access_usable_until_unix_ms: now + life * 9 / 10,
-        access_refresh_at_unix_ms: now + life * 8 / 10,
-        refresh_token: Some(RefreshToken::new(issued.refresh_token)),
-        refresh_usable_until_unix_ms: now + (issued.refresh_expires_in_seconds * 900.0) as u64,
-    };
-    store
-        .save(
-            &SessionKey::new(server.base_url(), WORKSPACE, KEY_ID),
-            &tokens,
-            version,
-        )
-        .expect("the other process saves")
-}
+use revault_auth_store::FileStore;
 
 #[test]
 fn a_watch_fed_only_by_the_store_prints_its_tokens_and_exits_0() {
@@ -59,7 +25,7 @@ fn a_watch_fed_only_by_the_store_prints_its_tokens_and_exits_0() {
         MockServer::start_background(mock_config(Duration::from_secs(3), Duration::from_secs(60)))
             .expect("emulator");
     let (_dir, cache) = hostile::private_cache();
-    let first = save_fresh_pair(&server, &FileStore::new(&cache), None);
+    let first = save_issued_pair(&server, &FileStore::new(&cache), None, 0.8);
 
     let stop = AtomicBool::new(false);
     let run = std::thread::scope(|scope| {
@@ -68,7 +34,7 @@ fn a_watch_fed_only_by_the_store_prints_its_tokens_and_exits_0() {
             let store = FileStore::new(&cache);
             while !stop.load(Ordering::Relaxed) {
                 std::thread::sleep(Duration::from_millis(500));
-                version = Some(save_fresh_pair(&server, &store, version));
+                version = Some(save_issued_pair(&server, &store, version, 0.8));
             }
         });
         let started = Instant::now();
