@@ -80,7 +80,7 @@ impl Session {
         }
         match token {
             Ok(token) => {
-                if let Some(error) = cache.and_then(|cache| read(&cache.unsaved)) {
+                if let Some(error) = cache.and_then(|cache| lock(&cache.unsaved).take()) {
                     eprintln!("warning: cannot save the token cache: {error}");
                 }
                 Ok(token)

@@ -437,7 +437,8 @@ impl AuthCore {
     /// [`Event::Restored`]; its deadlines count in wall time, so a token
     /// saved 200 s into a 300 s life expires 100 s after the restore. It is
     /// refreshed ahead of expiry like any other (restoring starts the
-    /// core). A backoff or `Retry-After` under way stands. Records
+    /// core), or only at its `usable_until` when
+    /// [`Policy::refresh_restored_ahead`](crate::Policy) is `false`. A backoff or `Retry-After` under way stands. Records
     /// `saved.version` as [`saved_version`](Self::saved_version).
     pub fn restore(&mut self, saved: SavedTokens, now: Instant, wall: SystemTime) -> bool {
         let now = self.time.observe(now);
