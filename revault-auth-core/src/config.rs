@@ -62,6 +62,15 @@ pub struct Policy {
     pub suspend_tolerance: Duration,
     /// Seed for jitter and backoff; fix it for reproducible tests.
     pub seed: u64,
+    /// Refresh a restored token ahead of expiry, at the refresh point saved
+    /// with it (the default). `false` serves a restored token until its
+    /// `usable_until` and asks for a new one only then: for a one-shot
+    /// process (a command-line run that uses one token at once and exits),
+    /// whose early refresh would spend the shared refresh token on a token
+    /// the run never uses, and could be cut off by the exit before the new
+    /// pair is saved. Tokens the core obtains itself are refreshed ahead
+    /// either way.
+    pub refresh_restored_ahead: bool,
 }
 
 impl Default for Policy {
@@ -82,6 +91,7 @@ impl Default for Policy {
             max_lifetime: Duration::from_secs(7 * 24 * 3600),
             suspend_tolerance: Duration::from_secs(2),
             seed: 0x5eed_0f7e_4a01,
+            refresh_restored_ahead: true,
         }
     }
 }

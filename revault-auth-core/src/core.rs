@@ -437,7 +437,8 @@ impl AuthCore {
     /// [`Event::Restored`]; its deadlines count in wall time, so a token
     /// saved 200 s into a 300 s life expires 100 s after the restore. It is
     /// refreshed ahead of expiry like any other (restoring starts the
-    /// core). A backoff or `Retry-After` under way stands. Records
+    /// core), or only at its `usable_until` when
+    /// [`Policy::refresh_restored_ahead`](crate::Policy) is `false`. A backoff or `Retry-After` under way stands. Records
     /// `saved.version` as [`saved_version`](Self::saved_version).
     pub fn restore(&mut self, saved: SavedTokens, now: Instant, wall: SystemTime) -> bool {
         let now = self.time.observe(now);
@@ -477,7 +478,11 @@ impl AuthCore {
         if access_usable {
             let usable_until = instant(saved.access_usable_until_unix_ms);
             let expires_at = instant(saved.access_expires_at_unix_ms).max(usable_until);
-            let refresh_at = instant(saved.access_refresh_at_unix_ms).min(usable_until);
+            let refresh_at = if self.config.policy.refresh_restored_ahead {
+                instant(saved.access_refresh_at_unix_ms).min(usable_until)
+            } else {
+                usable_until
+            };
             let generation =
                 self.install_access(saved.access_token, expires_at, usable_until, refresh_at);
             self.push_event(Event::Restored { generation });

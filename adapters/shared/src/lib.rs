@@ -20,8 +20,6 @@
 //! - [`TokenRef`], the borrowed token every manager returns;
 //! - [`TokenSource`], the small trait the middleware takes, implemented by
 //!   every manager;
-//! - [`UnauthorizedPolicy`], what to do when revault-api answers 401, used
-//!   by the middleware and available to any client that calls the API;
 //! - [`store::StoreLink`], the protocol for sharing one session between
 //!   processes through a token store, for every manager.
 //!
@@ -36,14 +34,12 @@ mod reader;
 mod source;
 pub mod store;
 mod token_ref;
-mod unauthorized;
 
 pub use crate::clock::{HEARTBEAT, WallClock};
 pub use crate::publication::{EVENT_CAPACITY, Publication};
 pub use crate::reader::TokenReader;
 pub use crate::source::TokenSource;
 pub use crate::token_ref::TokenRef;
-pub use crate::unauthorized::{Challenge, DEFAULT_COOL_DOWN, UnauthorizedPolicy, Verdict};
 
 /// Re-exported so that every manager names one channel type for its events.
 pub use tokio::sync::broadcast;

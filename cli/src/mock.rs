@@ -5,11 +5,11 @@ use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use revault_auth_mock::{BASE_PATH, Fault, LoggedRequest, MockConfig, MockState};
+use revault_auth_mock::{BASE_PATH, Fault, LogCursor, LoggedRequest, MockConfig, MockState};
 use tokio::net::TcpListener;
 
-use super::Failure;
-use super::settings::{CredentialArgs, read_secret, seconds};
+use crate::failure::Failure;
+use crate::settings::{CredentialArgs, read_secret, seconds};
 
 #[derive(Debug, Args)]
 pub(crate) struct MockArgs {
@@ -103,42 +103,6 @@ async fn report(state: MockState, started: Instant, stop: tokio::sync::oneshot::
         if last {
             return;
         }
-    }
-}
-
-/// Which entries of the emulator's log were already shown.
-#[derive(Debug, Default)]
-pub(crate) struct LogCursor {
-    /// Entries before this index were seen at least once.
-    next: usize,
-    /// Seen but not settled yet.
-    pending: Vec<usize>,
-}
-
-/// An entry still without an outcome this long after it arrived never
-/// gets one (its client went away).
-const ABANDONED: Duration = Duration::from_secs(5);
-
-impl LogCursor {
-    /// The entries that got their outcome since the last call, in log order.
-    pub(crate) fn settled(&mut self, log: &[LoggedRequest]) -> Vec<LoggedRequest> {
-        let candidates: Vec<usize> = self.pending.drain(..).chain(self.next..log.len()).collect();
-        self.next = self.next.max(log.len());
-        let mut done = Vec::new();
-        for index in candidates {
-            let Some(request) = log.get(index) else {
-                continue;
-            };
-            let settled = request.status.is_some()
-                || request.fault.is_some()
-                || request.at.elapsed() > ABANDONED;
-            if settled {
-                done.push(request.clone());
-            } else {
-                self.pending.push(index);
-            }
-        }
-        done
     }
 }
 

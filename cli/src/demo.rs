@@ -18,8 +18,8 @@ use revault_auth::tokio::TokenManager;
 use revault_auth::{ApiKeySecret, AuthError, Config, Event};
 use revault_auth_mock::{Endpoint, Fault, MockConfig, MockServer, Target};
 
-use super::Failure;
-use super::settings::token_failure;
+use crate::failure::Failure;
+use crate::settings::token_failure;
 use runner::{Check, Demo, REFRESHED, STAGE_TIMEOUT, Stage, ensure, generation_of};
 
 const ACCESS_TTL: Duration = Duration::from_secs(3);

@@ -12,12 +12,12 @@ use reqwest::header::AUTHORIZATION;
 use revault_auth::core::ReauthReason;
 use revault_auth::tokio::TokenManager;
 use revault_auth::{AccessToken, Event};
-use revault_auth_mock::{Endpoint, LoggedRequest, MockServer};
+use revault_auth_mock::{Endpoint, LogCursor, LoggedRequest, MockServer};
 use tokio::sync::broadcast::{self, error::RecvError};
 
 use super::ui::Ui;
-use crate::cli::events;
-use crate::cli::mock::{LogCursor, request_outcome};
+use crate::events;
+use crate::mock::request_outcome;
 
 /// Longest wait for any one stage: the demo always ends.
 pub(super) const STAGE_TIMEOUT: Duration = Duration::from_secs(8);

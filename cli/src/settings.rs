@@ -11,7 +11,7 @@ use revault_auth::core::{
 };
 use revault_auth::{ApiKeySecret, Config, ErrorClass};
 
-use super::{Exit, Failure};
+use crate::failure::{Exit, Failure};
 
 /// Largest secret file read.
 const MAX_SECRET_FILE: u64 = 64 * 1024;
@@ -54,9 +54,20 @@ pub(crate) struct Connection {
     pub(crate) secret: ApiKeySecret,
 }
 
+/// How a run uses its tokens, which sets how it treats one found in a
+/// `--cache` file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Run {
+    /// One token used at once, then exit (`token`, `get`): a token found in
+    /// the cache is used until its usable deadline, not refreshed early.
+    OneShot,
+    /// Runs until stopped (`watch`): tokens are refreshed ahead of expiry.
+    Ongoing,
+}
+
 impl ConnectionArgs {
     /// Checks everything before any traffic: every failure is a usage error.
-    pub(crate) fn resolve(self) -> Result<Connection, Failure> {
+    pub(crate) fn resolve(self, run: Run) -> Result<Connection, Failure> {
         let api_url = required(self.api_url, ENV_API_URL, "--api-url")?;
         let credentials = self.credentials;
         let workspace = required(credentials.workspace, ENV_WORKSPACE, "--workspace")?;
@@ -71,6 +82,7 @@ impl ConnectionArgs {
         // information, port outside 1..=65535, absurd length) without
         // echoing a password or a long value.
         let config = Config::builder(api_url, workspace, api_key_id, secret.clone())
+            .tune(|policy| policy.refresh_restored_ahead = run == Run::Ongoing)
             .build()
             .map_err(Failure::usage)?;
         Ok(Connection {

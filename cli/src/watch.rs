@@ -8,13 +8,15 @@ use std::time::Duration;
 
 use clap::Args;
 use revault_auth::core::TokenError;
-use revault_auth::tokio::{FileStore, ReqwestTransport, TokenManager};
+use revault_auth::tokio::TokenManager;
 use revault_auth::{AuthError, Event};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::time::Instant;
 
-use super::settings::{ConnectionArgs, seconds, token_failure};
-use super::{Exit, Failure, events};
+use crate::events;
+use crate::failure::{Exit, Failure};
+use crate::manager;
+use crate::settings::{ConnectionArgs, Run, seconds, token_failure};
 
 #[derive(Debug, Args)]
 pub(crate) struct WatchArgs {
@@ -46,25 +48,13 @@ struct Seen {
 }
 
 pub(crate) async fn run(args: WatchArgs) -> Result<(), Failure> {
-    let connection = args.connection.resolve()?;
+    let connection = args.connection.resolve(Run::Ongoing)?;
     let started = Instant::now();
-    let manager = match args.cache {
-        Some(path) => {
-            let store =
-                FileStore::new(path).with_max_lifetime(connection.config.policy().max_lifetime);
-            let transport = ReqwestTransport::new()
-                .map_err(|_| Failure::other("cannot build the HTTP client".to_owned()))?;
-            TokenManager::builder(connection.config, transport)
-                .with_store(store)
-                .build()
-        }
-        None => TokenManager::new(connection.config),
-    }
-    .map_err(token_failure)?
-    .wait_timeout(Duration::MAX);
+    let session = manager::build(connection, args.cache, None)?;
     let end = args.duration.map(|duration| started + duration);
-    let seen = watch(&manager, started, end).await;
-    manager.shutdown().await;
+    let seen = watch(&session.manager, started, end).await;
+    session.manager.shutdown().await;
+    session.warn_about_the_cache();
     let seen = seen?;
     if let Some(error) = seen.write_error {
         return Err(Failure::other(format!(
@@ -96,13 +86,12 @@ async fn watch(
     let mut receiver = manager.subscribe();
     let mut first = pin!(manager.token());
     let mut first_pending = true;
-    let mut stop = pin!(super::mock::shutdown_signal());
+    let mut stop = pin!(crate::mock::shutdown_signal());
     let mut seen = Seen::default();
     let print = |event: &Event, seen: &mut Seen| {
         let t_ms = events::millis(started.elapsed());
         note(event, seen);
         let Some(line) = events::to_json(event, t_ms) else {
-            tracing::debug!(?event, "event of an unknown kind not printed");
             return;
         };
         let mut stdout = std::io::stdout().lock();
@@ -123,7 +112,9 @@ async fn watch(
             result = &mut first, if first_pending => {
                 first_pending = false;
                 match result {
-                    Ok(_) => {}
+                    // Counted even should its event have gone out before
+                    // this process subscribed (a token restored at start).
+                    Ok(_) => seen.obtained = true,
                     // Print the events that explain it, then stop.
                     Err(TokenError::Failed(error)) => {
                         while let Ok(event) = receiver.try_recv() {
@@ -165,17 +156,22 @@ async fn watch(
     Ok(seen)
 }
 
+/// What `event` says about the session: a token obtained (from
+/// revault-api, or restored from the token store another process keeps
+/// fresh), the last error, or the end.
 fn note(event: &Event, seen: &mut Seen) {
     match event {
-        Event::Authenticated { .. } | Event::Refreshed { .. } | Event::Reauthenticated { .. } => {
-            seen.obtained = true;
-        }
+        Event::Authenticated { .. }
+        | Event::Refreshed { .. }
+        | Event::Reauthenticated { .. }
+        | Event::Restored { .. } => seen.obtained = true,
         Event::RetryScheduled { error, .. } => seen.last_error = Some(error.to_string()),
         Event::RateLimited { status, .. } => {
             seen.last_error = Some(format!("rate limited (HTTP {status})"));
         }
         Event::Failed { error } => seen.failure = Some(error.clone()),
-        _ => {}
+        Event::Expired { .. } | Event::RequestFinished { .. } => {}
+        other => tracing::warn!(event = ?other, "an event of a kind this build does not know"),
     }
 }
 

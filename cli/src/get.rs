@@ -1,7 +1,8 @@
-//! `revault-auth get PATH`: one authenticated GET, retried once with a new
-//! token after a 401 (unless its `Bearer` challenge names an error other
-//! than `invalid_token`: then no new token would help), and with backoff on
-//! transient failures until the deadline.
+//! `revault-auth get PATH`: one authenticated GET, with backoff on
+//! transient failures until the deadline. A 401 goes through the
+//! middleware's [`UnauthorizedPolicy`]: the token is withdrawn and the GET
+//! sent once more with a new one, unless the `Bearer` challenge names an
+//! error other than `invalid_token` (then no new token would help).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -9,17 +10,16 @@ use std::time::Duration;
 
 use clap::Args;
 use reqwest::StatusCode;
-use reqwest::header::AUTHORIZATION;
+use reqwest::header::{AUTHORIZATION, HeaderMap};
 use revault_auth::ApiKeySecret;
 use revault_auth::core::scrub_server_text;
-use revault_auth::tokio::TokenManager;
-use revault_auth_shared::Challenge;
+use revault_auth_middleware::{UnauthorizedPolicy, Verdict};
 use serde_json::Value;
 use tokio::time::Instant;
 
-use super::cache::Cache;
-use super::settings::{ConnectionArgs, seconds, shown, token_failure};
-use super::{Exit, Failure};
+use crate::failure::{Exit, Failure};
+use crate::manager::{self, Session};
+use crate::settings::{ConnectionArgs, Run, seconds, shown};
 
 /// Largest body printed.
 const MAX_BODY: usize = 64 * 1024 * 1024;
@@ -48,9 +48,9 @@ pub(crate) struct GetArgs {
 /// What one exchange came to.
 enum Outcome {
     Body(Vec<u8>),
-    /// A 401, with what its challenge says about the token and the
-    /// server's message.
-    Unauthorized(Challenge, String),
+    /// A 401, with its headers (for the 401 policy) and the server's
+    /// message.
+    Unauthorized(HeaderMap, String),
     /// Worth another try (transport failure, 429, 5xx).
     Transient(String),
     /// An error status that another try will not change.
@@ -58,21 +58,16 @@ enum Outcome {
 }
 
 pub(crate) async fn run(args: GetArgs) -> Result<(), Failure> {
-    let connection = args.connection.resolve()?;
+    let connection = args.connection.resolve(Run::OneShot)?;
     let url = resource_url(&connection.base, &args.path)?;
     let started = Instant::now();
     let deadline = started + args.deadline;
-    let cache = args
-        .cache
-        .map(|path| Cache::new(path, &connection, deadline.into_std()));
     let api_key_secret = connection.secret.clone();
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|_| Failure::other("cannot build the HTTP client"))?;
-    let manager = TokenManager::new(connection.config)
-        .map_err(token_failure)?
-        .wait_timeout(args.deadline);
+    let session = manager::build(connection, args.cache, Some(args.deadline))?;
 
     let target = Target {
         url,
@@ -80,9 +75,7 @@ pub(crate) async fn run(args: GetArgs) -> Result<(), Failure> {
         budget: args.deadline,
         api_key_secret,
     };
-    let result = fetch(&manager, &client, &target, cache).await;
-    manager.shutdown().await;
-    let body = result?;
+    let body = fetch(&session, &client, &target).await?;
     let mut stdout = std::io::stdout().lock();
     let newline: &[u8] = if body.is_empty() || body.ends_with(b"\n") {
         b""
@@ -105,10 +98,9 @@ struct Target {
 }
 
 async fn fetch(
-    manager: &TokenManager,
+    session: &Session,
     client: &reqwest::Client,
     target: &Target,
-    cache: Option<Cache>,
 ) -> Result<Vec<u8>, Failure> {
     let (url, deadline, budget) = (&target.url, target.deadline, target.budget);
     let path = url.path().to_owned();
@@ -121,25 +113,19 @@ async fn fetch(
             ),
         )
     };
+    let policy = UnauthorizedPolicy::default();
     let mut retried_401 = false;
     let mut first_wait = true;
-    let mut cache = cache;
-    // For the retry after a 401, whose new token is saved in the cache.
-    let mut cache_after_401 = cache.clone();
-    let mut after_401 = None;
     let mut backoff = FIRST_BACKOFF;
     loop {
         // The first wait is bounded by the manager's own (which reports the
         // last error); later ones by what is left of the deadline.
-        let token = if let Some(token) = after_401.take() {
-            token
-        } else if first_wait {
+        let token = if first_wait {
             first_wait = false;
-            // Through the cache, if any.
-            super::cache::token(manager, cache.take()).await?
+            session.token().await?
         } else {
-            match tokio::time::timeout_at(deadline, manager.token_owned()).await {
-                Ok(token) => token.map_err(token_failure)?,
+            match tokio::time::timeout_at(deadline, session.token()).await {
+                Ok(token) => token?,
                 Err(_) => return Err(gave_up("no valid token")),
             }
         };
@@ -159,31 +145,33 @@ async fn fetch(
         };
         match outcome {
             Outcome::Body(body) => return Ok(body),
-            Outcome::Unauthorized(Challenge::OtherError, detail) => {
-                // `insufficient_scope` and the like: a new token would get
-                // the same answer, so none is spent (the middleware's rule).
-                return Err(Failure::other(format!(
-                    "GET {path} answered HTTP 401 with a Bearer challenge that is not about \
-                     the token{detail} (token kept)"
-                )));
-            }
-            Outcome::Unauthorized(_, _) if !retried_401 => {
-                // Revoked or expired early: withdraw it, get another, once.
-                retried_401 = true;
-                tracing::info!(
-                    generation = token.generation().get(),
-                    "401 from revault-api: retrying once with a new token"
-                );
-                // Under the cache's update lock when there is one, and
-                // saved there, so the next run does not read the revoked
-                // token and the spent refresh token.
-                let renew = super::cache::token_after_401(manager, cache_after_401.take(), &token);
-                match tokio::time::timeout_at(deadline, renew).await {
-                    Ok(token) => after_401 = Some(token?),
-                    Err(_) => return Err(gave_up("no valid token")),
+            Outcome::Unauthorized(headers, detail) if !retried_401 => {
+                match policy.first(&token, &headers) {
+                    Verdict::WithdrawAndRetry => {
+                        // Revoked or expired early: withdraw it, get
+                        // another (saved to the cache, when there is one,
+                        // before it is served), once.
+                        retried_401 = true;
+                        tracing::info!(
+                            generation = token.generation().get(),
+                            "401 from revault-api: retrying once with a new token"
+                        );
+                        session.manager.invalidate(&token);
+                    }
+                    Verdict::Return => {
+                        // `insufficient_scope` and the like: a new token
+                        // would get the same answer, so none is spent.
+                        return Err(Failure::other(format!(
+                            "GET {path} answered HTTP 401 with a Bearer challenge that is not \
+                             about the token{detail} (token kept)"
+                        )));
+                    }
                 }
             }
             Outcome::Unauthorized(_, _) => {
+                // The retry's own 401 withdraws nothing: this run sends no
+                // more requests, and a withdrawal would start a refresh
+                // that the exit could cut off before its new pair is saved.
                 return Err(Failure::other(format!(
                     "GET {path} answered HTTP 401 again with a new token"
                 )));
@@ -215,7 +203,7 @@ async fn exchange(
         Err(error) => return Outcome::Transient(transport_error(&error).to_owned()),
     };
     let status = response.status();
-    let challenge = Challenge::of(response.headers());
+    let headers = response.headers().clone();
     let mut body = Vec::new();
     loop {
         match response.chunk().await {
@@ -234,7 +222,7 @@ async fn exchange(
     }
     let detail = server_message(&body, secrets);
     match status.as_u16() {
-        401 => Outcome::Unauthorized(challenge, detail),
+        401 => Outcome::Unauthorized(headers, detail),
         420 | 429 | 500 | 502 | 503 | 504 => {
             Outcome::Transient(format!("HTTP {}{detail}", status.as_u16()))
         }

@@ -8,18 +8,21 @@ use revault_auth::{AuthError, ErrorClass, Event};
 use serde_json::{Map, Value, json};
 
 /// The event's name: `authenticated`, `refreshed`, `reauthenticated`,
-/// `retrying`, `rate_limited`, `expired` or `failed`; `None` for a kind this
-/// build does not know.
+/// `restored`, `retrying`, `rate_limited`, `expired`, `failed`, or
+/// `unknown` for a kind added to the library after this build; `None` for
+/// a request's latency, which is for metrics, not a change in the session.
 pub(crate) fn name(event: &Event) -> Option<&'static str> {
     Some(match event {
         Event::Authenticated { .. } => "authenticated",
         Event::Refreshed { .. } => "refreshed",
         Event::Reauthenticated { .. } => "reauthenticated",
+        Event::Restored { .. } => "restored",
         Event::RetryScheduled { .. } => "retrying",
         Event::RateLimited { .. } => "rate_limited",
         Event::Expired { .. } => "expired",
         Event::Failed { .. } => "failed",
-        _ => return None,
+        Event::RequestFinished { .. } => return None,
+        _ => "unknown",
     })
 }
 
@@ -70,11 +73,15 @@ pub(crate) fn to_json(event: &Event, t_ms: u64) -> Option<Value> {
             put("status", (*status).into());
             put("delay_ms", millis(*delay).into());
         }
+        Event::Restored { generation } => put("generation", generation.get().into()),
         Event::Expired { generation, cause } => {
             put("generation", generation.get().into());
             put("reason", expiry_cause(*cause).into());
         }
         Event::Failed { error } => error_fields(error, &mut put),
+        // Not printed (see `name`).
+        Event::RequestFinished { .. } => {}
+        // A kind added after this build: printed with its name only.
         _ => {}
     }
     Some(Value::Object(object))
@@ -188,6 +195,10 @@ pub(crate) fn describe(event: &Event) -> String {
             "rate limited (HTTP {status}) -> waiting {} ms as asked",
             millis(*delay)
         ),
+        Event::Restored { generation } => format!(
+            "restored: token #{} from the token store, no request",
+            generation.get()
+        ),
         Event::Expired { generation, cause } => format!(
             "token #{} withdrawn ({})",
             generation.get(),
@@ -198,7 +209,10 @@ pub(crate) fn describe(event: &Event) -> String {
             }
         ),
         Event::Failed { error } => format!("failed for good: {error}"),
-        other => format!("{other:?}"),
+        Event::RequestFinished {
+            purpose, latency, ..
+        } => format!("{purpose:?} request finished after {} ms", millis(*latency)),
+        other => format!("an event this build does not know: {other:?}"),
     }
 }
 

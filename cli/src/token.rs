@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
-use revault_auth::tokio::TokenManager;
 
-use super::Failure;
-use super::settings::{ConnectionArgs, seconds, token_failure};
+use crate::failure::Failure;
+use crate::manager;
+use crate::settings::{ConnectionArgs, Run, seconds};
 
 #[derive(Debug, Args)]
 pub(crate) struct TokenArgs {
@@ -28,17 +28,10 @@ pub(crate) struct TokenArgs {
 /// Obtains a token and prints it, with a newline, on stdout: the only output
 /// of this program that ever holds a token.
 pub(crate) async fn run(args: TokenArgs) -> Result<(), Failure> {
-    let connection = args.connection.resolve()?;
-    let deadline = std::time::Instant::now() + args.deadline;
-    let cache = args
-        .cache
-        .map(|path| super::cache::Cache::new(path, &connection, deadline));
-    let manager = TokenManager::new(connection.config)
-        .map_err(token_failure)?
-        .wait_timeout(args.deadline);
-    let token = super::cache::token(&manager, cache).await;
-    manager.shutdown().await;
-    let token = token?;
+    let connection = args.connection.resolve(Run::OneShot)?;
+    let session = manager::build(connection, args.cache, Some(args.deadline))?;
+    // With a cache, a new token was saved there before it was served.
+    let token = session.token().await?;
     let mut stdout = std::io::stdout().lock();
     stdout
         .write_all(token.secret().expose_secret().as_bytes())
