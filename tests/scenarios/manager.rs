@@ -144,19 +144,9 @@ macro_rules! finish {
     }};
 }
 
-/// The async methods every async manager has under the same names.
-macro_rules! async_methods {
+/// The methods every manager has under the same names, none of them async.
+macro_rules! sync_methods {
     () => {
-        fn token(&self) -> impl Future<Output = Result<Arc<AccessToken>, TokenError>> + Send {
-            self.0.token_owned()
-        }
-
-        fn authorization(
-            &self,
-        ) -> impl Future<Output = Result<http::HeaderValue, TokenError>> + Send {
-            self.0.authorization()
-        }
-
         fn try_token(&self) -> Option<Arc<AccessToken>> {
             self.0.try_token().map(|token| token.into_owned())
         }
@@ -167,6 +157,27 @@ macro_rules! async_methods {
 
         fn force_refresh(&self) {
             self.0.force_refresh();
+        }
+
+        fn subscribe(&self) -> Receiver<Event> {
+            self.0.subscribe()
+        }
+    };
+}
+
+/// The async methods every async manager has under the same names.
+macro_rules! async_methods {
+    () => {
+        sync_methods!();
+
+        fn token(&self) -> impl Future<Output = Result<Arc<AccessToken>, TokenError>> + Send {
+            self.0.token_owned()
+        }
+
+        fn authorization(
+            &self,
+        ) -> impl Future<Output = Result<http::HeaderValue, TokenError>> + Send {
+            self.0.authorization()
         }
 
         fn update_api_key(
@@ -183,10 +194,6 @@ macro_rules! async_methods {
 
         fn restore(&self, saved: SavedTokens) -> impl Future<Output = bool> + Send {
             self.0.restore(saved)
-        }
-
-        fn subscribe(&self) -> Receiver<Event> {
-            self.0.subscribe()
         }
 
         fn shutdown(&self) -> impl Future<Output = ()> + Send {
@@ -353,18 +360,6 @@ impl Manager for Ureq {
         async move { manager.authorization() }
     }
 
-    fn try_token(&self) -> Option<Arc<AccessToken>> {
-        self.0.try_token().map(|token| token.into_owned())
-    }
-
-    fn invalidate(&self, token: &AccessToken) -> bool {
-        self.0.invalidate(token)
-    }
-
-    fn force_refresh(&self) {
-        self.0.force_refresh();
-    }
-
     fn update_api_key(
         &self,
         id: &str,
@@ -381,9 +376,7 @@ impl Manager for Ureq {
         std::future::ready(self.0.restore(saved))
     }
 
-    fn subscribe(&self) -> Receiver<Event> {
-        self.0.subscribe()
-    }
+    sync_methods!();
 
     fn shutdown(&self) -> impl Future<Output = ()> + Send {
         self.0.shutdown();
@@ -400,33 +393,26 @@ fn following_agent() -> ureq::Agent {
     ureq::Agent::new_with_config(config)
 }
 
+/// One test per manager, `$scenario::$test`, running `super::$scenario`.
+macro_rules! instantiate {
+    ($scenario:ident: $($test:ident => $manager:ty),+) => {
+        mod $scenario {
+            use crate::manager::Manager as _;
+            $(#[test]
+            fn $test() {
+                <$manager>::run(super::$scenario::<$manager>());
+            })+
+        }
+    };
+}
+
 /// Instantiates each named scenario, `async fn name<M: Manager>()`, once per
 /// manager: tests `name::tokio`, `name::async_std`, `name::smol`, `name::ureq`.
 macro_rules! every_manager {
     ($($scenario:ident),+ $(,)?) => {$(
-        mod $scenario {
-            use crate::manager::{AsyncStd, Manager as _, Smol, Tokio, Ureq};
-
-            #[test]
-            fn tokio() {
-                Tokio::run(super::$scenario::<Tokio>());
-            }
-
-            #[test]
-            fn async_std() {
-                AsyncStd::run(super::$scenario::<AsyncStd>());
-            }
-
-            #[test]
-            fn smol() {
-                Smol::run(super::$scenario::<Smol>());
-            }
-
-            #[test]
-            fn ureq() {
-                Ureq::run(super::$scenario::<Ureq>());
-            }
-        }
+        instantiate!($scenario: tokio => crate::manager::Tokio,
+            async_std => crate::manager::AsyncStd, smol => crate::manager::Smol,
+            ureq => crate::manager::Ureq);
     )+};
 }
 
@@ -450,23 +436,7 @@ impl<E: Executor> Reads for AsyncIo<E> {
 /// [`every_manager!`] for the managers with a reader.
 macro_rules! every_reader {
     ($($scenario:ident),+ $(,)?) => {$(
-        mod $scenario {
-            use crate::manager::{AsyncStd, Manager as _, Smol, Tokio};
-
-            #[test]
-            fn tokio() {
-                Tokio::run(super::$scenario::<Tokio>());
-            }
-
-            #[test]
-            fn async_std() {
-                AsyncStd::run(super::$scenario::<AsyncStd>());
-            }
-
-            #[test]
-            fn smol() {
-                Smol::run(super::$scenario::<Smol>());
-            }
-        }
+        instantiate!($scenario: tokio => crate::manager::Tokio,
+            async_std => crate::manager::AsyncStd, smol => crate::manager::Smol);
     )+};
 }

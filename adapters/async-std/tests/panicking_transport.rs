@@ -4,7 +4,6 @@
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use revault_auth_async_std::{TokenManager, UreqTransport};
 use revault_auth_core::http::{Request, Response};
@@ -47,21 +46,16 @@ impl AsyncTransport for Panicky {
 fn survives(when_polled: bool) {
     smol::block_on(async {
         let server = MockServer::start_background(MockConfig::default()).expect("emulator");
-        let config = Config::builder(
-            server.base_url(),
-            MockConfig::DEFAULT_WORKSPACE,
-            MockConfig::DEFAULT_API_KEY_ID,
-            ApiKeySecret::new(MockConfig::DEFAULT_API_KEY_SECRET),
-        )
-        .tune(|policy| policy.backoff_base = Duration::from_millis(20))
-        .build()
-        .expect("config");
+        let mock = server.config().clone();
+        let secret = ApiKeySecret::new(mock.api_key_secret);
+        let config = Config::builder(server.base_url(), mock.workspace, mock.api_key_id, secret);
         let transport = Panicky {
             inner: UreqTransport::new(),
             panics: AtomicU64::new(2),
             when_polled,
         };
-        let manager = TokenManager::with_transport(config, transport).expect("driver");
+        let manager = TokenManager::with_transport(config.build().expect("config"), transport)
+            .expect("driver");
         let token = manager
             .token_owned()
             .await

@@ -36,23 +36,18 @@ impl AsyncTransport for PanicsOnce {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panicking_send_is_retried_and_the_manager_goes_on() {
-    let server = MockServer::start(MockConfig::default())
-        .await
-        .expect("emulator");
-    let config = Config::builder(
-        server.base_url(),
-        MockConfig::DEFAULT_WORKSPACE,
-        MockConfig::DEFAULT_API_KEY_ID,
-        ApiKeySecret::new(MockConfig::DEFAULT_API_KEY_SECRET),
-    )
-    .tune(|policy| policy.backoff_base = Duration::from_millis(20))
-    .build()
-    .expect("config");
     let transport = PanicsOnce {
         inner: ReqwestTransport::new().expect("client"),
         panicked: AtomicBool::new(false),
     };
-    let manager = TokenManager::with_transport(config, transport).expect("runtime");
+    let server = MockServer::start(MockConfig::default())
+        .await
+        .expect("emulator");
+    let mock = server.config().clone();
+    let secret = ApiKeySecret::new(mock.api_key_secret);
+    let config = Config::builder(server.base_url(), mock.workspace, mock.api_key_id, secret);
+    let manager =
+        TokenManager::with_transport(config.build().expect("config"), transport).expect("runtime");
     let started = Instant::now();
     let token = manager
         .token_owned()

@@ -1,11 +1,11 @@
 //! The tokio manager needs a runtime and says so instead of panicking, and
 //! it runs on a current-thread runtime as well as a multi-thread one (the
-//! scripted server sees the one request a rejected key costs).
+//! scripted server sees a failed request retried), until shut down.
 
 use std::time::SystemTime;
 
 use revault_auth_core::testing::{Reply, ScriptedServer, ScriptedTransport};
-use revault_auth_core::{ApiKeySecret, AuthError, Config};
+use revault_auth_core::{ApiKeySecret, Config};
 use revault_auth_tokio::{TokenError, TokenManager};
 
 fn scripted() -> (Config, ScriptedTransport) {
@@ -32,18 +32,16 @@ fn outside_a_runtime_is_an_error_not_a_panic() {
 }
 
 #[tokio::test(flavor = "current_thread")]
-async fn a_rejection_is_terminal_on_a_current_thread_runtime() {
+async fn it_runs_on_a_current_thread_runtime() {
     let (config, transport) = scripted();
-    transport.server().push(Reply::Status(403));
+    transport.server().push(Reply::Status(503));
     let manager = TokenManager::with_transport(config, transport.clone()).expect("runtime");
-    let error = manager.token().await.expect_err("rejected");
-    assert!(
-        matches!(
-            error,
-            TokenError::Failed(AuthError::CredentialsRejected { status: 403, .. })
-        ),
-        "{error:?}"
-    );
-    assert_eq!(transport.server().stats().token_requests, 1);
+    let token = manager
+        .token_owned()
+        .await
+        .expect("a token after one retry");
+    assert_eq!(token.generation().get(), 1);
+    assert_eq!(transport.server().stats().token_requests, 2);
     manager.shutdown().await;
+    assert_eq!(manager.token().await.err(), Some(TokenError::Closed));
 }

@@ -13,15 +13,10 @@ use revault_auth_ureq::{BlockingTokenManager, Event, FileStore, SessionKey, Toke
 
 fn emulator() -> (MockServer, Config) {
     let server = MockServer::start_background(MockConfig::default()).expect("emulator");
-    let config = Config::builder(
-        server.base_url(),
-        MockConfig::DEFAULT_WORKSPACE,
-        MockConfig::DEFAULT_API_KEY_ID,
-        ApiKeySecret::new(MockConfig::DEFAULT_API_KEY_SECRET),
-    )
-    .build()
-    .expect("config");
-    (server, config)
+    let mock = server.config().clone();
+    let secret = ApiKeySecret::new(mock.api_key_secret);
+    let config = Config::builder(server.base_url(), mock.workspace, mock.api_key_id, secret);
+    (server, config.build().expect("config"))
 }
 
 #[test]
@@ -67,11 +62,8 @@ fn the_event_hook_finds_each_announced_token_in_the_store() {
     let (server, config) = emulator();
     let dir = tempfile::tempdir().expect("a private directory");
     let path = dir.path().join("tokens.json");
-    let key = SessionKey::new(
-        server.base_url(),
-        MockConfig::DEFAULT_WORKSPACE,
-        MockConfig::DEFAULT_API_KEY_ID,
-    );
+    let mock = server.config();
+    let key = SessionKey::new(server.base_url(), &mock.workspace, &mock.api_key_id);
     // What the store held each time a token was announced.
     let seen: Arc<Mutex<Vec<String>>> = Arc::default();
     let hook = {

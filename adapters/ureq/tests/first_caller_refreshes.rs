@@ -15,15 +15,10 @@ fn the_first_caller_past_the_refresh_point_refreshes_while_others_keep_the_token
     let ttls = (Duration::from_secs(4), Duration::from_secs(60));
     let server = MockServer::start_background(MockConfig::default().with_ttls(ttls.0, ttls.1))
         .expect("emulator");
-    let config = Config::builder(
-        server.base_url(),
-        MockConfig::DEFAULT_WORKSPACE,
-        MockConfig::DEFAULT_API_KEY_ID,
-        ApiKeySecret::new(MockConfig::DEFAULT_API_KEY_SECRET),
-    )
-    .build()
-    .expect("config");
-    let manager = BlockingTokenManager::new(config).expect("manager");
+    let mock = server.config().clone();
+    let secret = ApiKeySecret::new(mock.api_key_secret);
+    let config = Config::builder(server.base_url(), mock.workspace, mock.api_key_id, secret);
+    let manager = BlockingTokenManager::new(config.build().expect("config")).expect("manager");
     let first = manager.token_owned().expect("first token");
     assert_eq!(
         manager.token().expect("cached").generation(),

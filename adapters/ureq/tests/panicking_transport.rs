@@ -2,7 +2,6 @@
 //! drives again and gets a token from the emulator.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use revault_auth_core::http::{Request, Response};
 use revault_auth_core::{ApiKeySecret, BlockingTransport, Config, Limits, TransportErrorKind};
@@ -30,20 +29,15 @@ impl BlockingTransport for PanicsOnce {
 #[test]
 fn a_panicking_transport_costs_one_failed_request() {
     let server = MockServer::start_background(MockConfig::default()).expect("emulator");
-    let config = Config::builder(
-        server.base_url(),
-        MockConfig::DEFAULT_WORKSPACE,
-        MockConfig::DEFAULT_API_KEY_ID,
-        ApiKeySecret::new(MockConfig::DEFAULT_API_KEY_SECRET),
-    )
-    .tune(|policy| policy.backoff_base = Duration::from_millis(20))
-    .build()
-    .expect("config");
+    let mock = server.config().clone();
+    let secret = ApiKeySecret::new(mock.api_key_secret);
+    let config = Config::builder(server.base_url(), mock.workspace, mock.api_key_id, secret);
     let transport = PanicsOnce {
         inner: UreqTransport::new(),
         panicked: AtomicBool::new(false),
     };
-    let manager = BlockingTokenManager::with_transport(config, transport).expect("manager");
+    let manager = BlockingTokenManager::with_transport(config.build().expect("config"), transport)
+        .expect("manager");
     let token = manager.token_owned().expect("a token after the panic");
     assert_eq!(token.generation().get(), 1);
     assert_eq!(
