@@ -7,7 +7,7 @@ use std::time::Duration;
 use revault_auth::Event;
 use revault_auth_mock::MockServer;
 
-use crate::common::{SECRET, accepted, config, drain, server, sleep};
+use crate::kit::{SECRET, accepted, config, drain, server, sleep};
 use crate::manager::Manager;
 
 async fn authenticates_on_first_demand<M: Manager>() {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use revault_auth::{AuthError, Event, TokenError};
 use revault_auth_mock::{Fault, Target};
 
-use crate::common::{config_for, drain, eventually, server, sleep, sleep_until};
+use crate::kit::{config_for, drain, eventually, server, sleep, sleep_until};
 use crate::manager::{Manager, Options};
 
 async fn cold_start_waits_out_the_backoff_between_5xx<M: Manager>() {
@@ -136,7 +136,7 @@ async fn failing_refreshes_keep_the_token_served_at_a_bounded_rate<M: Manager>()
 }
 
 fn auth_attempts_after_the_first(server: &revault_auth_mock::MockServer) -> usize {
-    crate::common::auth_requests(server) - 1
+    crate::kit::auth_requests(server) - 1
 }
 
 every_manager!(

@@ -8,7 +8,7 @@ use std::time::Duration;
 use revault_auth::{AuthError, Event, TokenError, TransportErrorKind};
 use revault_auth_mock::{Fault, Target};
 
-use crate::common::{TEN_MB, config, config_for, drain, eventually, huge_server, server};
+use crate::kit::{TEN_MB, config, config_for, drain, eventually, huge_server, server};
 use crate::manager::{Manager, Options};
 
 const TOO_LARGE: AuthError = AuthError::Transport(TransportErrorKind::BodyTooLarge);

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use revault_auth::{ApiKeySecret, AuthError, Event, TokenError};
 
-use crate::common::{SECRET, config_for, drain, server, sleep};
+use crate::kit::{SECRET, config_for, drain, server, sleep};
 use crate::manager::Manager;
 
 async fn rejected_credentials_fail_after_one_request<M: Manager>() {

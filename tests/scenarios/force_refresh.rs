@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::common::{accepted, auth_requests, config, server};
+use crate::kit::{accepted, auth_requests, config, server};
 use crate::manager::Manager;
 
 async fn force_refresh_gets_a_new_token<M: Manager>() {

@@ -15,7 +15,7 @@ use revault_auth::{
     ENV_API_KEY_SECRET, ENV_API_URL, ENV_WORKSPACE, Limits, TokenError, TransportErrorKind,
 };
 
-use crate::common::{KEY_ID, SECRET, WORKSPACE};
+use crate::kit::{KEY_ID, SECRET, WORKSPACE};
 use crate::manager::{AsyncStd, Manager, Smol, Tokio, Ureq};
 
 const CHILD: &str = "REVAULT_AUTH_SCENARIO_CHILD";

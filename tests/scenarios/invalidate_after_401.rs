@@ -8,7 +8,7 @@ use std::time::Duration;
 use revault_auth::AccessToken;
 use revault_auth_mock::MockServer;
 
-use crate::common::{config, server, sleep};
+use crate::kit::{config, server, sleep};
 use crate::manager::Manager;
 
 /// The status revault-api answers to a call made with `token`.

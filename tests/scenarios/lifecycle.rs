@@ -10,7 +10,7 @@ use revault_auth::{Event, TokenError};
 use tokio::sync::broadcast::Receiver;
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::common::{auth_requests, config, server, sleep, within};
+use crate::kit::{auth_requests, config, server, sleep, within};
 use crate::manager::Manager;
 
 /// Whether the event stream ends within a few seconds.

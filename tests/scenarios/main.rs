@@ -8,6 +8,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod kit;
 #[macro_use]
 mod manager;
 

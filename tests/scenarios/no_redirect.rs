@@ -9,7 +9,7 @@ use std::time::Duration;
 use revault_auth::{AuthError, Event, TransportErrorKind};
 use revault_auth_mock::{Fault, Target};
 
-use crate::common::{SECRET, config, drain, redirect_trap, server, sleep};
+use crate::kit::{SECRET, config, drain, redirect_trap, server, sleep};
 use crate::manager::{Manager, Options, Via};
 
 async fn redirected<M: Manager>(status: u16, via: Via) {

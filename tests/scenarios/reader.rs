@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::common::{config, server};
+use crate::kit::{config, server};
 use crate::manager::Reads;
 
 async fn reader_follows_arrivals_and_withdrawals<M: Reads>() {

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use revault_auth::{Event, ReauthReason};
 
-use crate::common::{config, drain, server, sleep, sleep_until, statuses};
+use crate::kit::{config, drain, server, sleep, sleep_until, statuses};
 use crate::manager::Manager;
 
 async fn rejected_refresh_reauthenticates_once<M: Manager>() {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use revault_auth::Event;
 use revault_auth_mock::{Fault, Target};
 
-use crate::common::{config, drain, server, sleep};
+use crate::kit::{config, drain, server, sleep};
 use crate::manager::Manager;
 
 async fn refreshes_before_expiry_and_serves_throughout<M: Manager>() {

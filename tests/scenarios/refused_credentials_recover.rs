@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use revault_auth::TokenError;
 use revault_auth_mock::{Fault, Target};
 
-use crate::common::{accepted, auth_requests, config_for, eventually, server, sleep, statuses};
+use crate::kit::{accepted, auth_requests, config_for, eventually, server, sleep, statuses};
 use crate::manager::Manager;
 
 const SLOW_RETRY: Duration = Duration::from_millis(500);

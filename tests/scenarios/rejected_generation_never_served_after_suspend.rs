@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::{JumpClock, accepted, config, server, sleep};
+use crate::kit::{JumpClock, accepted, config, server, sleep};
 use crate::manager::{Manager, Options};
 
 async fn a_reported_generation_is_never_served_again_even_after_a_suspend<M: Manager>() {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::common::{accepted, auth_requests, config, server};
+use crate::kit::{accepted, auth_requests, config, server};
 use crate::manager::Manager;
 
 async fn restored_tokens_are_served_without_a_request<M: Manager>() {

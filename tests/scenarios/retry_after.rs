@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use revault_auth::{AuthError, Event, TokenError};
 use revault_auth_mock::{Fault, Target};
 
-use crate::common::{config, drain, server, statuses};
+use crate::kit::{config, drain, server, statuses};
 use crate::manager::{Manager, Options};
 
 async fn retry_after_is_honoured<M: Manager>() {

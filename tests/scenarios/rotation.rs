@@ -7,7 +7,7 @@ use std::time::Duration;
 use revault_auth::Event;
 use revault_auth_mock::Endpoint;
 
-use crate::common::{config, server, sleep, within};
+use crate::kit::{config, server, sleep, within};
 use crate::manager::Manager;
 
 async fn refresh_tokens_are_rotated_and_each_used_once<M: Manager>() {

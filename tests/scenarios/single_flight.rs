@@ -8,7 +8,7 @@ use std::time::Duration;
 use revault_auth_mock::{Fault, Target};
 use tokio::sync::Barrier;
 
-use crate::common::{config, eventually, server, sleep_until};
+use crate::kit::{config, eventually, server, sleep_until};
 use crate::manager::Manager;
 
 /// The generation each of `M::CROWD` callers, released together, got.

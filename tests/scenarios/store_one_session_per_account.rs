@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::common::{accepted, auth_requests, config, file_store, server};
+use crate::kit::{accepted, auth_requests, config, file_store, server};
 use crate::manager::{Manager, Options};
 
 async fn store_one_session_per_account<M: Manager>() {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use revault_auth_mock::{Fault, Target};
 
-use crate::common::{config, file_store, server, sleep};
+use crate::kit::{config, file_store, server, sleep};
 use crate::manager::{Manager, Options};
 
 async fn store_reuses_newer_session<M: Manager>() {

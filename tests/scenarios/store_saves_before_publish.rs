@@ -7,7 +7,7 @@ use std::time::Duration;
 use revault_auth::Event;
 use revault_auth::tokio::{FileStore, TokenStore};
 
-use crate::common::{accepted, config, file_store, server, session_key, within};
+use crate::kit::{accepted, config, file_store, server, session_key, within};
 use crate::manager::{Manager, Options};
 
 async fn store_saves_before_publish<M: Manager>() {

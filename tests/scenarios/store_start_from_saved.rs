@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::common::{accepted, auth_requests, config, file_store, server, sleep};
+use crate::kit::{accepted, auth_requests, config, file_store, server, sleep};
 use crate::manager::{Manager, Options};
 
 async fn store_start_from_saved<M: Manager>() {

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use revault_auth::{ApiKeySecret, TokenError};
 
-use crate::common::{KEY_ID, SECRET, accepted, config_for, server, statuses};
+use crate::kit::{KEY_ID, SECRET, accepted, config_for, server, statuses};
 use crate::manager::Manager;
 
 async fn a_refused_key_fails_at_once_and_a_new_key_revives_the_manager<M: Manager>() {

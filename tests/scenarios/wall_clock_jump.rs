@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::{JumpClock, auth_requests, config, server, sleep};
+use crate::kit::{JumpClock, auth_requests, config, server, sleep};
 use crate::manager::{Manager, Options};
 
 async fn a_wall_clock_jump_replaces_the_cached_token_within_a_heartbeat<M: Manager>() {
