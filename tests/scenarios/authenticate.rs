@@ -37,10 +37,19 @@ async fn authenticates_on_first_demand<M: Manager>() {
     assert_eq!(server.token_requests(), 1);
     assert_eq!(server.refresh_requests(), 0);
 
-    let seen: Vec<Event> = drain(&mut events)
+    let (measured, seen): (Vec<Event>, Vec<Event>) = drain(&mut events)
         .into_iter()
-        .filter(|event| !matches!(event, Event::RequestFinished { .. }))
-        .collect();
+        .partition(|event| matches!(event, Event::RequestFinished { .. }));
+    assert!(
+        matches!(
+            measured.as_slice(),
+            [Event::RequestFinished {
+                status: Some(200),
+                ..
+            }]
+        ),
+        "{measured:?}"
+    );
     assert!(
         matches!(seen.as_slice(), [Event::Authenticated { generation, .. }] if generation.get() == 1),
         "{seen:?}"

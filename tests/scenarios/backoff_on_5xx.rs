@@ -91,8 +91,8 @@ async fn a_caller_that_cannot_wait_gets_the_last_error<M: Manager>() {
 }
 
 async fn failing_refreshes_keep_the_token_served_at_a_bounded_rate<M: Manager>() {
-    const BASE: Duration = Duration::from_millis(200);
-    let server = server(Duration::from_secs(6), Duration::from_secs(60));
+    const BASE: Duration = Duration::from_millis(300);
+    let server = server(Duration::from_secs(8), Duration::from_secs(60));
     let config = config_for(&server).tune(|policy| {
         policy.backoff_base = BASE;
         policy.backoff_cap = BASE;

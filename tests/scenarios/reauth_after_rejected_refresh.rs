@@ -9,7 +9,7 @@ use crate::kit::{config, drain, server, sleep, sleep_until, statuses};
 use crate::manager::Manager;
 
 async fn rejected_refresh_reauthenticates_once<M: Manager>() {
-    let server = server(Duration::from_secs(2), Duration::from_secs(60));
+    let server = server(Duration::from_secs(6), Duration::from_secs(60));
     let manager = M::new(config(&server));
     let mut events = manager.subscribe();
     let first = manager.token().await.expect("first");

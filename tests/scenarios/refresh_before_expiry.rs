@@ -12,7 +12,7 @@ use crate::kit::{config, drain, server, sleep};
 use crate::manager::Manager;
 
 async fn refreshes_before_expiry_and_serves_throughout<M: Manager>() {
-    let server = server(Duration::from_secs(3), Duration::from_secs(60));
+    let server = server(Duration::from_secs(8), Duration::from_secs(60));
     let manager = M::new(config(&server));
     let mut events = manager.subscribe();
     let first = manager.token().await.expect("first token");

@@ -2,9 +2,9 @@
 //! request, and refreshes it ahead of expiry like any other: the emulator
 //! sees one authentication, then refreshes, none refused.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use crate::kit::{accepted, auth_requests, config, file_store, server, sleep};
+use crate::kit::{accepted, auth_requests, config, file_store, server, sleep, sleep_until};
 use crate::manager::{Manager, Options};
 
 async fn store_start_from_saved<M: Manager>() {
@@ -27,7 +27,7 @@ async fn store_start_from_saved<M: Manager>() {
 }
 
 async fn store_start_from_saved_then_refreshes_ahead_of_expiry<M: Manager>() {
-    let server = server(Duration::from_secs(2), Duration::from_secs(600));
+    let server = server(Duration::from_secs(4), Duration::from_secs(600));
     let (_dir, path) = file_store();
     let first = M::build(config(&server), Options::store(&path));
     let token = first.token().await.expect("token");
@@ -39,12 +39,16 @@ async fn store_start_from_saved_then_refreshes_ahead_of_expiry<M: Manager>() {
         served.secret().expose_secret(),
         token.secret().expose_secret()
     );
-    sleep(Duration::from_millis(2500)).await;
-    let later = second.current().await.expect("refreshed ahead of expiry");
-    assert_ne!(
-        later.secret().expose_secret(),
-        token.secret().expose_secret()
-    );
+    sleep_until(served.refresh_at()).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let later = loop {
+        let current = second.current().await.expect("served throughout");
+        if current.secret().expose_secret() != token.secret().expose_secret() {
+            break current;
+        }
+        assert!(Instant::now() < deadline, "not refreshed");
+        sleep(Duration::from_millis(20)).await;
+    };
     assert!(accepted(&server, &later));
     assert_eq!(server.token_requests(), 1, "never authenticated again");
     assert!(server.refresh_requests() >= 1);
