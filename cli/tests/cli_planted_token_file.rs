@@ -48,6 +48,7 @@ fn forge(server: &MockServer, path: &Path) {
         access_refresh_at_unix_ms: in_300_days,
         refresh_token: None,
         refresh_usable_until_unix_ms: 0,
+        saved_at_unix_ms: now,
     };
     FileStore::new(path)
         .with_max_lifetime(Duration::from_secs(400 * 24 * 3600))

@@ -105,6 +105,9 @@ pub enum ReauthReason {
     RefreshTokenSpent,
     /// The API key was replaced.
     ApiKeyUpdated,
+    /// The token store's update lock could not be taken: another process
+    /// may spend the refresh token this core held, so it was not sent.
+    StoreLockUnavailable,
 }
 
 /// Why a token stopped being served.

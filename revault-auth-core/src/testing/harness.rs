@@ -19,6 +19,7 @@ use crate::error::AuthError;
 use crate::event::Event;
 use crate::request::{Purpose, RequestId};
 use crate::response::parse_grant;
+use crate::saved::SavedTokens;
 use crate::secret::{AccessToken, ApiKeySecret};
 use crate::testing::server::{Answer, Reply, ScriptedServer};
 
@@ -178,6 +179,21 @@ impl Harness {
                 .filter(|(_, why)| !why.starts_with("refused"));
         }
         self.pump();
+    }
+
+    /// Hands the core a snapshot ([`AuthCore::restore`]) read at the
+    /// current instant and processes what follows. A restored session ends
+    /// the slow wait after a refusal, not a `Retry-After` or a backoff.
+    pub fn restore(&mut self, saved: SavedTokens) -> bool {
+        let restored = self.core.restore(saved, self.now, self.wall());
+        if restored {
+            self.not_before = self
+                .not_before
+                .take()
+                .filter(|(_, why)| !why.starts_with("refused"));
+        }
+        self.pump();
+        restored
     }
 
     /// Processes everything due at the current instant: answers that have

@@ -3,11 +3,13 @@
 //! against it, and the script runner the fuzz targets and property tests
 //! share. Use it to unit-test your own code with no network and no waiting.
 
+mod fleet;
 mod harness;
 mod script;
 mod server;
 mod transport;
 
+pub use fleet::{FleetReport, FleetScenario, Returns, fleet_config, run_fleet};
 pub use harness::Harness;
 pub use script::{
     ScriptReport, Step, check_invariants, fuzz_drive, fuzz_response, run_script, script_config,

@@ -100,7 +100,7 @@ pub fn script_config(seed: u64) -> Config {
         ApiKeySecret::new(key_secret(SCRIPT_KEY_ID)),
     )
     .tune(|policy| {
-        policy.seed = seed;
+        policy.seed = Some(seed);
         policy.request_timeout = Duration::from_secs(5);
         policy.backoff_cap = Duration::from_secs(20);
         policy.retry_after_cap = Duration::from_secs(30);
