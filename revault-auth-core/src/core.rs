@@ -440,7 +440,8 @@ impl AuthCore {
     /// A snapshot of the current usable access token and the unspent
     /// refresh token, for a token store; `None` when no access token is
     /// usable at `now`. Deadlines are converted to wall time through the
-    /// `now`/`wall` pair (read together by the driver). Its `version` is
+    /// `now`/`wall` pair (read together by the driver), and `wall` is
+    /// recorded as its `saved_at_unix_ms`. Its `version` is
     /// [`saved_version`](Self::saved_version) (0 if none).
     pub fn export(&self, now: Instant, wall: SystemTime) -> Option<SavedTokens> {
         let now = self.time.at(now);

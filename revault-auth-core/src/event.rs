@@ -53,7 +53,8 @@ pub enum Event {
     RateLimited {
         /// 420, 429 or 503.
         status: u16,
-        /// How long until the next attempt (the server's wish, capped).
+        /// How long until the next attempt: the server's wish, capped, and
+        /// stretched by up to a fifth (jitter); a backoff without one.
         delay: Duration,
     },
     /// The token stopped being served.

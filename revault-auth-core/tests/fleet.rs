@@ -25,7 +25,7 @@ fn print(label: &str, scenario: &FleetScenario, report: &FleetReport) {
          in the outage); after the outage: busiest second {} of {} requests ({:.1} %) over {} s; \
          returns after one Retry-After: {n:.0} s: deploy {} managers over {:.2} s ({:.0} % of N), \
          waits {:.2}..{:.2} s; storm {} managers over {:.2} s ({:.0} % of N), waits {:.2}..{:.2} s; \
-         early returns {}; longest without a token {:.1} s; expired served {}, refresh reuse {}, \
+         early returns {}; longest without a token {:.1} s (from {:.1} s); expired served {}, refresh reuse {}, \
          overlapping {}",
         scenario.managers,
         report.requests_per_hour,
@@ -48,6 +48,7 @@ fn print(label: &str, scenario: &FleetScenario, report: &FleetReport) {
         report.storm_returns.longest_wait.as_secs_f64(),
         report.early_returns,
         report.longest_without_token.as_secs_f64(),
+        report.longest_without_token_from.as_secs_f64(),
         report.expired_served,
         report.refresh_reuse,
         report.overlapping,

@@ -78,7 +78,7 @@ impl Default for FleetScenario {
 /// How the managers refused with one `Retry-After` within one second came
 /// back.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Returns {
+pub struct ReturnSpread {
     /// Managers refused in that second.
     pub managers: usize,
     /// The shortest wait between a manager receiving the `429` and its next
@@ -108,14 +108,16 @@ pub struct FleetReport {
     /// it held one again.
     pub after_outage: Vec<u32>,
     /// The managers refused in the deploy's first second.
-    pub deploy_returns: Returns,
+    pub deploy_returns: ReturnSpread,
     /// The managers refused in the storm's first second.
-    pub storm_returns: Returns,
+    pub storm_returns: ReturnSpread,
     /// Every wait between a `429` and the next request of that manager
     /// that was shorter than its `Retry-After` (must be 0).
     pub early_returns: u64,
-    /// The longest time any manager, once started, had no usable token.
+    /// The longest time any manager, once started, had no usable token...
     pub longest_without_token: Duration,
+    /// ...and when that time began.
+    pub longest_without_token_from: Duration,
     /// Wake-ups at which a manager served a token the server considers
     /// expired (must be 0).
     pub expired_served: u64,
@@ -126,6 +128,15 @@ pub struct FleetReport {
 }
 
 impl FleetReport {
+    /// A manager had no usable token from `since` to `until`.
+    fn note_gap(&mut self, since: Duration, until: Duration) {
+        let gap = until.saturating_sub(since);
+        if gap > self.longest_without_token {
+            self.longest_without_token = gap;
+            self.longest_without_token_from = since;
+        }
+    }
+
     /// The busiest second's share of the requests after the outage.
     pub fn busiest_share_after_outage(&self) -> f64 {
         let total: u64 = self.after_outage.iter().map(|n| u64::from(*n)).sum();
@@ -326,8 +337,7 @@ impl<'a> Fleet<'a> {
                     self.report.expired_served += 1;
                 }
                 if let Some(since) = member.without_token_since.take() {
-                    let gap = at.saturating_sub(since);
-                    self.report.longest_without_token = self.report.longest_without_token.max(gap);
+                    self.report.note_gap(since, at);
                     let (outage_start, outage_length) = self.scenario.outage;
                     if since < outage_start + outage_length {
                         self.recovered = self.recovered.max(at);
@@ -379,8 +389,7 @@ impl<'a> Fleet<'a> {
         // Managers still without a token at the end count until then.
         for member in &self.members {
             if let Some(since) = member.without_token_since {
-                let gap = end.saturating_sub(since);
-                self.report.longest_without_token = self.report.longest_without_token.max(gap);
+                self.report.note_gap(since, end);
             }
         }
         let hours = end.as_secs_f64() / 3600.0;
@@ -409,7 +418,7 @@ impl<'a> Fleet<'a> {
 
     /// How the managers refused in the first second at or after `from`
     /// (the first second in which the server sent a `429`) came back.
-    fn returns_refused_in(&self, from: Duration) -> Returns {
+    fn returns_refused_in(&self, from: Duration) -> ReturnSpread {
         let Some(first) = self
             .returns
             .iter()
@@ -417,7 +426,7 @@ impl<'a> Fleet<'a> {
             .filter(|received| *received >= from)
             .min()
         else {
-            return Returns::default();
+            return ReturnSpread::default();
         };
         let group: Vec<&Return> = self
             .returns
@@ -431,7 +440,7 @@ impl<'a> Fleet<'a> {
             .iter()
             .map(|(received, next)| next.saturating_sub(*received));
         let nexts = group.iter().map(|(_, next)| *next);
-        Returns {
+        ReturnSpread {
             managers: group.len(),
             shortest_wait: waits.clone().min().unwrap_or_default(),
             longest_wait: waits.max().unwrap_or_default(),

@@ -9,7 +9,7 @@ mod script;
 mod server;
 mod transport;
 
-pub use fleet::{FleetReport, FleetScenario, Returns, fleet_config, run_fleet};
+pub use fleet::{FleetReport, FleetScenario, ReturnSpread, fleet_config, run_fleet};
 pub use harness::Harness;
 pub use script::{
     ScriptReport, Step, check_invariants, fuzz_drive, fuzz_response, run_script, script_config,
