@@ -22,8 +22,9 @@
 //!   the core's own request timeout.
 //! - Refusals (401/403 to the API key, a spec-shaped 400, a 404): callers
 //!   are told at once ([`AuthCore::failure`]) while the core retries on a
-//!   slow schedule (5 min doubling to 1 h by default) and at once after
-//!   [`AuthCore::update_api_key`]. Nothing is final but
+//!   slow schedule (5 min doubling to 1 h by default, each wait stretched
+//!   by up to a fifth) and at once after [`AuthCore::update_api_key`] or a
+//!   [`restore`](AuthCore::restore)d session. Nothing is final but
 //!   [`AuthCore::close`].
 //! - Invalidation by token generation when revault-api answers 401.
 //! - Clock trouble: stale readings, suspends (short ones add up), a wall
