@@ -81,8 +81,9 @@ fn a_fleet_through_a_deploy_an_outage_and_a_storm_stays_spread() {
     assert_eq!(report.overlapping, 0);
 }
 
-/// The same fleet with one seed for all (what every manager drew before
-/// each had its own) misses the targets: the simulation can tell.
+/// The same fleet with one seed for all (managers built with
+/// `AuthCore::new`, or one seed in the policy) comes back at one instant:
+/// the simulation can tell.
 #[test]
 fn a_fleet_in_lockstep_comes_back_at_one_instant() {
     let scenario = FleetScenario {
