@@ -73,6 +73,7 @@ fn a_fleet_through_a_deploy_an_outage_and_a_storm_stays_spread() {
     for returns in [report.deploy_returns, report.storm_returns] {
         assert!(returns.managers >= 100, "{returns:?}");
         assert!(returns.shortest_wait >= n, "{returns:?}");
+        assert!(returns.longest_wait <= n.mul_f64(1.2), "{returns:?}");
         assert!(returns.window >= n.mul_f64(0.2), "{returns:?}");
     }
     assert_eq!(report.early_returns, 0);
