@@ -68,6 +68,9 @@ pub enum Step {
     /// The key is rotated: the server learns a second key, the core moves
     /// to it, and the server revokes the first.
     RotateKey,
+    /// The driver could not take a token store's update lock: the refresh
+    /// token held must never reach the server.
+    StoreLockUnavailable,
 }
 
 /// Counts from a script run.
@@ -212,6 +215,11 @@ fn apply(harness: &mut Harness, step: &Step) {
             let id = harness.core.config().api_key_id().to_owned();
             let secret = key_secret(&id);
             harness.update_api_key(&id, &secret);
+        }
+        Step::StoreLockUnavailable => {
+            let now = harness.now();
+            harness.core.handle_store_lock_unavailable(now);
+            harness.pump();
         }
         Step::RotateKey => {
             let old = harness.core.config().api_key_id().to_owned();
