@@ -18,8 +18,7 @@ fn after_a_lock_timeout_the_next_request_is_a_login_not_that_refresh() {
     // The driver tried to take the lock ahead of the refresh point, and
     // gave up after its deadline.
     harness.advance(token.refresh_at() - harness.now() - Duration::from_secs(1));
-    harness.core.handle_store_lock_unavailable(harness.now());
-    harness.pump();
+    harness.store_lock_unavailable();
     assert!(
         harness.token().is_some(),
         "the access token is still served"
@@ -55,6 +54,7 @@ fn after_a_lock_timeout_the_next_request_is_a_login_not_that_refresh() {
     harness.advance(Duration::from_secs(300));
     assert_eq!(harness.server.stats().refresh_requests, 1);
     assert_eq!(harness.server.stats().spent_refresh_reuse, 0);
+    assert_eq!(harness.given_up_sent, 0);
 }
 
 #[test]

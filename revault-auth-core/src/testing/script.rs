@@ -118,7 +118,8 @@ pub fn script_config(seed: u64) -> Config {
 /// checking after each step that:
 /// - no token the server considers expired is served, at any wake-up;
 /// - no request leaves while the harness has one outstanding;
-/// - no refresh token reaches the server twice;
+/// - no refresh token reaches the server twice, nor one given up after a
+///   store lock timeout;
 /// - every deadline the core reports is acted on (no stall, no busy loop);
 /// - failures only follow a refusal the server sent (a 401/403 or
 ///   spec-shaped 400 to the current key, a 404);
@@ -216,11 +217,7 @@ fn apply(harness: &mut Harness, step: &Step) {
             let secret = key_secret(&id);
             harness.update_api_key(&id, &secret);
         }
-        Step::StoreLockUnavailable => {
-            let now = harness.now();
-            harness.core.handle_store_lock_unavailable(now);
-            harness.pump();
-        }
+        Step::StoreLockUnavailable => harness.store_lock_unavailable(),
         Step::RotateKey => {
             let old = harness.core.config().api_key_id().to_owned();
             let new = if old == SCRIPT_KEY_ID {
@@ -249,6 +246,9 @@ pub fn check_invariants(harness: &Harness) -> Result<(), String> {
     let stats = harness.server.stats();
     if stats.spent_refresh_reuse > 0 {
         return Err("sent a spent refresh token again".into());
+    }
+    if harness.given_up_sent > 0 {
+        return Err("sent a refresh token given up after a store lock timeout".into());
     }
     if stats.malformed_requests > 0 {
         return Err("sent a request body the spec does not allow".into());
