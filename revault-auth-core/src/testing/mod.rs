@@ -1,7 +1,8 @@
 //! Test kit, behind the `testing` feature: a scripted in-memory revault-api,
 //! a virtual-clock harness that drives an [`AuthCore`](crate::AuthCore)
-//! against it, and the script runner the fuzz targets and property tests
-//! share. Use it to unit-test your own code with no network and no waiting.
+//! against it, a fleet of cores against one rate-limited server
+//! ([`run_fleet`]), and the script runner the fuzz targets and property
+//! tests share. Use it to unit-test your own code with no network and no waiting.
 
 mod fleet;
 mod harness;
