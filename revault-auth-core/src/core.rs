@@ -996,14 +996,19 @@ impl AuthCore {
                 Some(at.duration_since(wall_now).unwrap_or(Duration::ZERO))
             }
         });
-        let delay = match asked {
+        // The event reports the wait asked (capped); the core waits up to a
+        // fifth longer, so a fleet refused at once does not return at once.
+        let (delay, waited) = match asked {
             Some(asked) => {
                 let wait = asked.max(policy.backoff_base).min(policy.retry_after_cap);
-                self.backoff.stretched(wait)
+                (wait, self.backoff.stretched(wait))
             }
-            None => backoff.min(policy.retry_after_cap),
+            None => {
+                let wait = backoff.min(policy.retry_after_cap);
+                (wait, wait)
+            }
         };
-        self.wait_until(later(now, delay));
+        self.wait_until(later(now, waited));
         self.last_error = Some(AuthError::RateLimited { status });
         self.push_event(Event::RateLimited { status, delay });
     }

@@ -53,8 +53,9 @@ pub enum Event {
     RateLimited {
         /// 420, 429 or 503.
         status: u16,
-        /// How long until the next attempt: the server's wish, capped, and
-        /// stretched by up to a fifth (jitter); a backoff without one.
+        /// The wait asked: the server's wish, capped (a backoff without
+        /// one). The core waits up to a fifth longer (jitter);
+        /// [`crate::AuthCore::retry_at`] says until when.
         delay: Duration,
     },
     /// The token stopped being served.
