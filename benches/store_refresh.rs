@@ -34,6 +34,7 @@ fn tokens() -> SavedTokens {
         access_refresh_at_unix_ms: now + 230_000,
         refresh_token: Some(RefreshToken::new("r".repeat(64))),
         refresh_usable_until_unix_ms: now + 1_790_000,
+        saved_at_unix_ms: now,
     }
 }
 

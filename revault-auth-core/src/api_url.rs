@@ -2,6 +2,8 @@
 //! parsing (so no error about a URL that does not parse echoes a password),
 //! and how errors show a value (bounded, never the user information).
 
+use std::net::IpAddr;
+
 use http::Uri;
 
 use crate::error::ConfigError;
@@ -59,7 +61,7 @@ pub(crate) fn endpoints(api_url: &str) -> Result<(Uri, Uri), ConfigError> {
     let host = base.host().ok_or_else(|| invalid("no host"))?;
     match scheme {
         "https" => {}
-        "http" if crate::config::is_loopback(host) => {}
+        "http" if is_loopback(host) => {}
         "http" => {
             return Err(ConfigError::InsecureUrl {
                 host: bounded(host),
@@ -78,6 +80,14 @@ pub(crate) fn endpoints(api_url: &str) -> Result<(Uri, Uri), ConfigError> {
             .map_err(|_| invalid("cannot append the endpoint path"))
     };
     Ok((join("/auth/token")?, join("/auth/token/refresh")?))
+}
+
+/// True for `localhost`, 127.0.0.0/8 and `::1`: the only hosts plain HTTP
+/// may reach.
+pub fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// `(scheme with "://", authority, rest)`; no scheme leaves all in `rest`.

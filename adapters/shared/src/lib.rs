@@ -31,6 +31,7 @@ pub mod command;
 mod lend;
 mod publication;
 mod reader;
+pub mod seed;
 mod source;
 pub mod store;
 mod token_ref;
