@@ -202,6 +202,7 @@ pub fn save_issued_pair(
         access_refresh_at_unix_ms: now + (life as f64 * refresh_at) as u64,
         refresh_token: Some(RefreshToken::new(issued.refresh_token)),
         refresh_usable_until_unix_ms: now + (issued.refresh_expires_in_seconds * 900.0) as u64,
+        saved_at_unix_ms: now,
     };
     store
         .save(
