@@ -5,7 +5,7 @@
 //! |---|---|
 //! | 0 | success |
 //! | 1 | anything else: an HTTP error status from `get`, an I/O error, a demo stage that did not happen |
-//! | 2 | usage or configuration error, found before any traffic |
+//! | 2 | usage or configuration error, found before any traffic, or an API URL revault-api answers 404 to |
 //! | 3 | revault-api rejected the credentials (401/403 from `/auth/token`) or the authentication request (400) |
 //! | 4 | gave up on transient failures or invalid responses (`--deadline`) |
 
@@ -36,7 +36,8 @@ Configuration (flags override the environment):
 Exit codes:
   0  success
   1  other failure (HTTP error status from `get`, I/O error, a demo stage that did not happen)
-  2  usage or configuration error (including http:// to a non-loopback host), before any traffic
+  2  usage or configuration error (including http:// to a non-loopback host), before any traffic;
+     or a wrong API URL (404 from revault-api)
   3  credentials rejected by revault-api (401/403 from /auth/token; 400 invalid request)
   4  gave up on transient failures or invalid responses (see --deadline)
 

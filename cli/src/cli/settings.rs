@@ -206,6 +206,8 @@ pub(crate) fn token_failure(error: TokenError) -> Failure {
         TokenError::Failed(error) => {
             let exit = match error.class() {
                 ErrorClass::CredentialsRejected | ErrorClass::InvalidRequest => Exit::Rejected,
+                // A wrong API URL (404) is a configuration error.
+                ErrorClass::Misconfigured => Exit::Usage,
                 _ => Exit::GaveUp,
             };
             Failure::new(exit, error)
