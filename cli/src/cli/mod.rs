@@ -171,6 +171,7 @@ fn clap_failure(error: &clap::Error) -> ExitCode {
             ExitCode::from(Exit::Usage as u8)
         }
         ErrorKind::UnknownArgument => Failure::usage(unknown_argument(error)).report(),
+        ErrorKind::InvalidSubcommand => Failure::usage(unknown_subcommand()).report(),
         // clap does not say which variable held the bytes.
         ErrorKind::InvalidUtf8 => Failure::usage(invalid_utf8()).report(),
         _ => {
@@ -225,6 +226,22 @@ fn unknown_argument(error: &clap::Error) -> String {
     } else {
         "unexpected argument (its value is not shown; see --help)".to_owned()
     }
+}
+
+/// Names the subcommands without echoing what was typed: it may be a
+/// secret pasted in the wrong place.
+fn unknown_subcommand() -> String {
+    use clap::CommandFactory;
+    let command = Cli::command();
+    let names: Vec<&str> = command
+        .get_subcommands()
+        .map(clap::Command::get_name)
+        .filter(|name| *name != "help")
+        .collect();
+    format!(
+        "unrecognized subcommand (what was typed is not shown); use one of: {} (see --help)",
+        names.join(", ")
+    )
 }
 
 /// `RUST_LOG` wins; otherwise `-v` shows this project's debug logs and
