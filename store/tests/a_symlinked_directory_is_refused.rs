@@ -63,3 +63,58 @@ fn another_users_link_in_a_sticky_directory_is_refused() {
     assert_refused_as_a_link(&store.save(&key(), &tokens(ACCESS), None).expect_err("save"));
     assert_eq!(std::fs::read_dir(target.path()).expect("list").count(), 0);
 }
+
+#[test]
+fn a_directory_flipped_to_a_link_during_saves_redirects_nothing() {
+    let base = tempfile::tempdir().expect("base");
+    let attackers = tempfile::tempdir().expect("the attacker's directory");
+    let cache = base.path().join("cache");
+    let parked = base.path().join("cache.real");
+    std::fs::create_dir(&cache).expect("cache directory");
+    common::set_mode(&cache, 0o700);
+
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flipper = {
+        let (stop, cache, parked) = (stop.clone(), cache.clone(), parked.clone());
+        let target = attackers.path().to_path_buf();
+        std::thread::spawn(move || {
+            let mut flips = 0u32;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                if std::fs::rename(&cache, &parked).is_ok() {
+                    let _ = symlink(&target, &cache);
+                    std::thread::yield_now();
+                    let _ = std::fs::remove_file(&cache);
+                    let _ = std::fs::rename(&parked, &cache);
+                    flips += 1;
+                }
+            }
+            flips
+        })
+    };
+    let store = FileStore::new(cache.join("tokens.json"));
+    let (mut saved, mut refused) = (0, 0);
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(2) {
+        let version = store.load(&key()).ok().flatten().map(|saved| saved.version);
+        match store.save(&key(), &tokens(ACCESS), version) {
+            Ok(_) => saved += 1,
+            Err(_) => refused += 1,
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let flips = flipper.join().expect("flipper");
+    let planted: Vec<_> = std::fs::read_dir(attackers.path())
+        .expect("list")
+        .map(|entry| entry.expect("entry").file_name())
+        .collect();
+    eprintln!(
+        "figure: {flips} flips of the directory to a link during {} saves ({saved} saved, \
+         {refused} refused): {} files created in the attacker's directory",
+        saved + refused,
+        planted.len()
+    );
+    assert!(
+        planted.is_empty(),
+        "created where the link pointed: {planted:?}"
+    );
+}

@@ -27,6 +27,7 @@ fn maximal_token(tag: usize) -> String {
 fn sixteen_sessions_of_maximal_tokens_stay_readable() {
     let (_dir, path) = common::scratch();
     let store = FileStore::new(&path);
+    let mut largest = 0;
     for session in 0..16 {
         let workspace = format!("workspace-{session}");
         let key = SessionKey::new(API_URL, &workspace, API_KEY_ID);
@@ -41,12 +42,23 @@ fn sixteen_sessions_of_maximal_tokens_stay_readable() {
             size <= MAX_FILE_BYTES,
             "{size} bytes written after session {session}"
         );
+        largest = largest.max(size);
         let loaded = store
             .load(&key)
             .expect("readable")
             .expect("the session just saved");
         assert_eq!(loaded.access_token.expose_secret(), maximal_token(session));
     }
+    let kept = (0..16)
+        .filter(|session| {
+            let key = SessionKey::new(API_URL, format!("workspace-{session}"), API_KEY_ID);
+            store.load(&key).ok().flatten().is_some()
+        })
+        .count();
+    eprintln!(
+        "figure: 16 sessions of maximal tokens: largest file written {largest} bytes \
+         (limit {MAX_FILE_BYTES}); {kept} most recent sessions kept"
+    );
 }
 
 #[test]

@@ -13,6 +13,9 @@ use std::time::{Duration, SystemTime};
 use common::{ACCESS, key, tokens};
 use revault_auth_store::{FileStore, TokenStore};
 
+/// Set in a child to the store path it saves to, in a loop, until killed.
+const SAVER: &str = "REVAULT_AUTH_TEST_SAVER_PATH";
+
 /// A pid no process has: one that has just exited.
 fn gone_pid() -> u32 {
     let mut child = std::process::Command::new("true").spawn().expect("spawn");
@@ -92,4 +95,69 @@ fn another_users_temp_file_is_left_alone() {
         .save(&key(), &tokens(ACCESS), None)
         .expect("saved");
     assert!(theirs.exists(), "another user's file was removed");
+}
+
+fn temp_files(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .expect("list")
+        .filter(|entry| {
+            let name = entry.as_ref().expect("entry").file_name();
+            let name = name.to_string_lossy();
+            name.starts_with(".revault-auth-") && name.ends_with(".tmp")
+        })
+        .count()
+}
+
+#[test]
+fn kill_9_during_saves_leaves_no_temp_file_after_the_next_save() {
+    if let Some(path) = std::env::var_os(SAVER) {
+        let store = FileStore::new(path);
+        let mut version = None;
+        loop {
+            match store.save(&key(), &tokens(ACCESS), version) {
+                Ok(saved) => version = Some(saved),
+                Err(_) => version = store.load(&key()).ok().flatten().map(|saved| saved.version),
+            }
+        }
+    }
+    let (dir, path) = common::scratch();
+    let mut landed = 0;
+    let kills = 30;
+    for round in 0..kills {
+        let mut saver = std::process::Command::new(std::env::current_exe().expect("test binary"))
+            .args([
+                "kill_9_during_saves_leaves_no_temp_file_after_the_next_save",
+                "--exact",
+                "--test-threads=1",
+            ])
+            .env(SAVER, &path)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("saver");
+        std::thread::sleep(Duration::from_millis(40 + (round * 7) % 50));
+        saver.kill().expect("kill -9");
+        saver.wait().expect("reaped");
+        if temp_files(dir.path()) > 0 {
+            landed += 1;
+        }
+    }
+    let before = temp_files(dir.path());
+    FileStore::new(&path)
+        .save(&key(), &tokens(ACCESS), None)
+        .or_else(|_| {
+            let version = FileStore::new(&path)
+                .load(&key())
+                .ok()
+                .flatten()
+                .map(|saved| saved.version);
+            FileStore::new(&path).save(&key(), &tokens(ACCESS), version)
+        })
+        .expect("saved");
+    let after = temp_files(dir.path());
+    eprintln!(
+        "figure: {landed} of {kills} savers killed with SIGKILL left a temporary file; \
+         {before} left after the last kill; after the next save: {after}"
+    );
+    assert_eq!(after, 0, "temporary files of killed savers stayed");
 }
