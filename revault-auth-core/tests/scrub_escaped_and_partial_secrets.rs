@@ -109,3 +109,14 @@ fn bidi_and_format_characters_never_reach_the_shown_text() {
     }
     assert!(shown.contains("denied"), "{shown}");
 }
+
+#[test]
+fn bidi_characters_in_a_refused_url_are_shown_escaped() {
+    let url = "https://revault.test/v1/\u{202e}tser#fragment";
+    let error = Config::builder(url, WORKSPACE, KEY_ID, ApiKeySecret::new("s3cr3t-value"))
+        .build()
+        .expect_err("a fragment is refused");
+    let shown = error.to_string();
+    assert!(!shown.contains('\u{202e}'), "{shown:?}");
+    assert!(shown.contains("\\u{202e}"), "{shown:?}");
+}

@@ -1,5 +1,5 @@
 //! The default transport: reqwest 0.12, no redirects, capped bodies, no
-//! proxy for loopback.
+//! proxy for plain http to loopback.
 
 use std::future::Future;
 use std::sync::OnceLock;
@@ -11,10 +11,13 @@ use revault_auth_core::{AsyncTransport, Limits, TransportErrorKind, is_loopback}
 /// (for [`TokenManager::builder`](crate::TokenManager::builder)). reqwest
 /// needs tokio's reactor: drive it on a tokio runtime only.
 ///
-/// A request to loopback never goes through a proxy, whatever the
-/// environment (`HTTP_PROXY`, `ALL_PROXY`, ...) or the caller's client says:
-/// plain `http://` is allowed there only because the peer is this machine,
-/// and a proxy may be another one. Other hosts use the client's proxies.
+/// A plain `http://` request to loopback never goes through a proxy,
+/// whatever the environment (`HTTP_PROXY`, `ALL_PROXY`, ...) or the
+/// caller's client says: plain http is allowed there only because the peer
+/// is this machine, and a proxy may be another one. Such requests go
+/// through a client of our own (no proxy, no redirects), even when you
+/// pass yours; everything else (https, whatever the host) uses the
+/// client's settings and proxies.
 #[derive(Clone, Debug)]
 pub struct ReqwestTransport {
     client: reqwest::Client,
@@ -32,8 +35,8 @@ impl ReqwestTransport {
     }
 
     /// The caller's client. If it follows redirects, a redirect is still
-    /// never honoured: see the crate docs. Loopback still bypasses its
-    /// proxies (through a client of our own).
+    /// never honoured: see the crate docs. Plain `http://` to loopback
+    /// does not use it (see above).
     pub fn from_client(client: reqwest::Client) -> Self {
         Self {
             client,
@@ -41,12 +44,16 @@ impl ReqwestTransport {
         }
     }
 
-    /// The client for `request`: one without any proxy for loopback.
+    /// The client for `request`: one without any proxy for plain http to
+    /// loopback.
     fn client_for(
         &self,
         request: &Request<Vec<u8>>,
     ) -> Result<&reqwest::Client, TransportErrorKind> {
-        if !request.uri().host().is_some_and(is_loopback) {
+        let uri = request.uri();
+        let plain_loopback =
+            uri.scheme_str() == Some("http") && uri.host().is_some_and(is_loopback);
+        if !plain_loopback {
             return Ok(&self.client);
         }
         if let Some(direct) = self.direct.get() {

@@ -67,13 +67,14 @@ pub(crate) async fn run(args: GetArgs) -> Result<(), Failure> {
         .map(|path| Cache::new(path, &connection, deadline.into_std()));
     let api_key_secret = connection.secret.clone();
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
-    // The bearer token never leaves this machine unencrypted: loopback
-    // (the only plain http allowed) never goes through a proxy.
-    let client = if url.host_str().is_some_and(revault_auth::core::is_loopback) {
-        client.no_proxy()
-    } else {
-        client
-    };
+    // The bearer token never leaves this machine unencrypted: plain http
+    // (allowed to loopback only) never goes through a proxy.
+    let client =
+        if url.scheme() == "http" && url.host_str().is_some_and(revault_auth::core::is_loopback) {
+            client.no_proxy()
+        } else {
+            client
+        };
     let client = client
         .build()
         .map_err(|_| Failure::other("cannot build the HTTP client"))?;
