@@ -8,7 +8,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::{config_for, mock_config};
-use revault_auth::core::TransportErrorKind;
 use revault_auth::tokio::TokenManager;
 use revault_auth::{AuthError, Event};
 use revault_auth_mock::{Fault, MockServer, Target};
