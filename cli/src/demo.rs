@@ -100,8 +100,10 @@ pub(crate) async fn run(_args: DemoArgs) -> Result<(), Failure> {
     let manager = TokenManager::new(config)
         .map_err(token_failure)?
         .wait_timeout(STAGE_TIMEOUT);
+    // The emulator is on loopback: never through a proxy.
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
         .build()
         .map_err(|_| Failure::other("cannot build the HTTP client"))?;
     let mut demo = Demo::new(started, manager, server, client);

@@ -108,6 +108,7 @@ pub(crate) fn status(error: &AuthError) -> Option<u16> {
         | AuthError::RefreshRejected { status, .. }
         | AuthError::Server { status, .. }
         | AuthError::RateLimited { status }
+        | AuthError::Misconfigured { status }
         | AuthError::UnexpectedStatus { status } => Some(*status),
         AuthError::InvalidRequest { .. } => Some(400),
         _ => None,
@@ -120,6 +121,7 @@ pub(crate) fn error_class(class: ErrorClass) -> &'static str {
         ErrorClass::InvalidRequest => "invalid_request",
         ErrorClass::RateLimited => "rate_limited",
         ErrorClass::InvalidResponse => "invalid_response",
+        ErrorClass::Misconfigured => "misconfigured",
         _ => "transient",
     }
 }

@@ -63,8 +63,16 @@ pub(crate) async fn run(args: GetArgs) -> Result<(), Failure> {
     let started = Instant::now();
     let deadline = started + args.deadline;
     let api_key_secret = connection.secret.clone();
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+    // The bearer token never leaves this machine unencrypted: plain http
+    // (allowed to loopback only) never goes through a proxy.
+    let client =
+        if url.scheme() == "http" && url.host_str().is_some_and(revault_auth::core::is_loopback) {
+            client.no_proxy()
+        } else {
+            client
+        };
+    let client = client
         .build()
         .map_err(|_| Failure::other("cannot build the HTTP client"))?;
     let session = manager::build(connection, args.cache, Some(args.deadline))?;

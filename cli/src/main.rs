@@ -7,7 +7,7 @@
 //! |---|---|
 //! | 0 | success |
 //! | 1 | anything else: an HTTP error status from `get`, an I/O error, a demo stage that did not happen |
-//! | 2 | usage or configuration error, found before any traffic |
+//! | 2 | usage or configuration error, found before any traffic, or an API URL revault-api answers 404 to |
 //! | 3 | revault-api rejected the credentials (401/403 from `/auth/token`) or the authentication request (400) |
 //! | 4 | gave up on transient failures or invalid responses (`--deadline`) |
 
@@ -45,7 +45,8 @@ Configuration (flags override the environment):
 Exit codes:
   0  success
   1  other failure (HTTP error status from `get`, I/O error, a demo stage that did not happen)
-  2  usage or configuration error (including http:// to a non-loopback host), before any traffic
+  2  usage or configuration error (including http:// to a non-loopback host), before any traffic;
+     or a wrong API URL (404 from revault-api)
   3  credentials rejected by revault-api (401/403 from /auth/token; 400 invalid request)
   4  gave up on transient failures or invalid responses (see --deadline)
 
@@ -123,6 +124,7 @@ fn clap_failure(error: &clap::Error) -> ExitCode {
             ExitCode::from(Exit::Usage as u8)
         }
         ErrorKind::UnknownArgument => Failure::usage(unknown_argument(error)).report(),
+        ErrorKind::InvalidSubcommand => Failure::usage(unknown_subcommand()).report(),
         // clap does not say which variable held the bytes.
         ErrorKind::InvalidUtf8 => Failure::usage(invalid_utf8()).report(),
         _ => {
@@ -177,6 +179,22 @@ fn unknown_argument(error: &clap::Error) -> String {
     } else {
         "unexpected argument (its value is not shown; see --help)".to_owned()
     }
+}
+
+/// Names the subcommands without echoing what was typed: it may be a
+/// secret pasted in the wrong place.
+fn unknown_subcommand() -> String {
+    use clap::CommandFactory;
+    let command = Cli::command();
+    let names: Vec<&str> = command
+        .get_subcommands()
+        .map(clap::Command::get_name)
+        .filter(|name| *name != "help")
+        .collect();
+    format!(
+        "unrecognized subcommand (what was typed is not shown); use one of: {} (see --help)",
+        names.join(", ")
+    )
 }
 
 /// `RUST_LOG` wins; otherwise `-v` shows this project's debug logs and

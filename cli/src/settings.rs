@@ -120,6 +120,11 @@ pub(crate) fn read_secret(file: Option<&Path>) -> Result<Option<ApiKeySecret>, F
             }
         },
     };
+    // An editor's byte order mark is not part of the secret; removed in
+    // place, as the newline below.
+    if text.starts_with('\u{feff}') {
+        text.drain(..'\u{feff}'.len_utf8());
+    }
     // Trim one trailing newline in place: the secret is moved, never copied.
     if text.ends_with('\n') {
         text.pop();
@@ -157,11 +162,13 @@ fn read_secret_file(path: &Path) -> Result<String, Failure> {
             return Err(too_large(path));
         }
         let file = open_without_blocking(path).map_err(cannot)?;
-        if !file.metadata().map_err(cannot)?.is_file() {
+        let opened = file.metadata().map_err(cannot)?;
+        if !opened.is_file() {
             return Err(Failure::usage(format!(
                 "the API key secret file {shown} is not a regular file"
             )));
         }
+        warn_if_open_to_others(path, &opened);
         file.take(MAX_SECRET_FILE + 1)
             .read_to_string(&mut text)
             .map_err(cannot)?;
@@ -175,6 +182,26 @@ fn read_secret_file(path: &Path) -> Result<String, Failure> {
         )));
     }
     Ok(text)
+}
+
+/// A secret others can read is no longer only ours: said once on stderr
+/// (the token cache refuses such a file outright; a secret file is often
+/// mounted by a deployment tool with wider modes, so it is still used).
+fn warn_if_open_to_others(path: &Path, metadata: &std::fs::Metadata) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = metadata.permissions().mode() & 0o7777;
+        if mode & 0o077 != 0 {
+            eprintln!(
+                "warning: the API key secret file {} is open to group or others \
+                 (mode {mode:04o}); make it private (chmod 600)",
+                path.display()
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, metadata);
 }
 
 fn too_large(path: &Path) -> Failure {
@@ -218,6 +245,8 @@ pub(crate) fn token_failure(error: TokenError) -> Failure {
         TokenError::Failed(error) => {
             let exit = match error.class() {
                 ErrorClass::CredentialsRejected | ErrorClass::InvalidRequest => Exit::Rejected,
+                // A wrong API URL (404) is a configuration error.
+                ErrorClass::Misconfigured => Exit::Usage,
                 _ => Exit::GaveUp,
             };
             Failure::new(exit, error)

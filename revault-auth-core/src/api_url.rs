@@ -53,7 +53,13 @@ pub(crate) fn endpoints(api_url: &str) -> Result<(Uri, Uri), ConfigError> {
     if tail.contains('#') {
         return Err(invalid("the base URL must not have a fragment ('#...')"));
     }
-    if port_of(authority).is_some_and(|port| !port.parse::<u16>().is_ok_and(|port| port != 0)) {
+    // Digits only: integer parsing also takes a leading `+`, which no URL
+    // parser downstream accepts as a port.
+    let valid_port = |port: &str| {
+        port.bytes().all(|byte| byte.is_ascii_digit())
+            && port.parse::<u16>().is_ok_and(|port| port != 0)
+    };
+    if port_of(authority).is_some_and(|port| !valid_port(port)) {
         return Err(invalid("the port must be a number from 1 to 65535"));
     }
     let base: Uri = text.parse().map_err(|_| invalid("not a URL"))?;

@@ -225,7 +225,7 @@ pub use crate::event::{Event, ExpiryCause, ReauthReason};
 pub use crate::request::{Purpose, RequestId, Transmit};
 pub use crate::response::{Grant, parse_grant};
 pub use crate::saved::{SAVED_FORMAT, SavedTokens};
-pub use crate::scrub::{MAX_SERVER_TEXT_CHARS, scrub_server_text};
+pub use crate::scrub::{MAX_SERVER_TEXT_CHARS, MIN_SCRUBBED_CHARS, scrub_server_text};
 pub use crate::secret::{
     AccessToken, AccessTokenSecret, ApiKeySecret, RefreshToken, TokenGeneration,
 };

@@ -61,6 +61,16 @@ pub enum StoreError {
         /// How long this call waited.
         waited: Duration,
     },
+    /// The session alone would make a file larger than the store reads
+    /// back ([`MAX_FILE_BYTES`](crate::MAX_FILE_BYTES)); nothing was
+    /// written.
+    #[error("the session takes {size} bytes, more than the {limit} a token store may hold")]
+    TooLarge {
+        /// The size the file would have had.
+        size: u64,
+        /// The largest size written (and read).
+        limit: u64,
+    },
     /// Reading, writing, locking or renaming failed.
     #[error("cannot {operation} {}: {source}", path.display())]
     Io {
