@@ -27,7 +27,9 @@ use std::time::{Duration, Instant};
 use revault_auth::AccessToken;
 use revault_auth::core::TokenError;
 use revault_auth::tokio::{ReqwestTransport, TokenManager};
-use revault_auth_store::{FileStore, SavedTokens, SessionKey, StoreError, TokenStore, UpdateGuard};
+use revault_auth_store::{
+    FileStore, Refusal, SavedTokens, SessionKey, StoreError, TokenStore, UpdateGuard,
+};
 
 use crate::failure::{Exit, Failure};
 use crate::settings::{Connection, token_failure};
@@ -143,7 +145,11 @@ impl Observed {
             Err(
                 error @ (StoreError::Corrupt { .. }
                 | StoreError::UnsupportedFormat(_)
-                | StoreError::Implausible(_)),
+                | StoreError::Implausible(_)
+                | StoreError::Refused {
+                    refusal: Refusal::TooLarge { .. },
+                    ..
+                }),
             ) => eprintln!(
                 "warning: ignoring the token cache {}: {error}",
                 store.path().display()
@@ -178,7 +184,11 @@ impl Observed {
 
     /// Passes `result` on, noting a refusal.
     fn note<T>(&self, result: Result<T, StoreError>) -> Result<T, StoreError> {
-        if let Err(error @ StoreError::Refused { .. }) = &result {
+        // A file of ours too large to read is replaced by the next save,
+        // not a refusal of the path.
+        if let Err(error @ StoreError::Refused { refusal, .. }) = &result
+            && !matches!(refusal, Refusal::TooLarge { .. })
+        {
             lock(&self.refusal).get_or_insert_with(|| error.to_string());
         }
         result

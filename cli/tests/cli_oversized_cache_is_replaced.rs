@@ -15,8 +15,6 @@ use revault_auth_mock::MockServer;
 use revault_auth_store::MAX_FILE_BYTES;
 
 #[test]
-#[ignore = "the store now replaces such a file, but the CLI's own cache code still exits 2 on \
-            the store's TooLarge refusal on load; run it once that code is on the library"]
 fn an_oversized_cache_file_is_ignored_with_a_warning_and_replaced() {
     let server = MockServer::start_background(mock_config(
         Duration::from_secs(60),
