@@ -5,10 +5,16 @@
 //! (compare-and-delete), so dropping the guard never waits on the server.
 //! If the holder dies or stops (`kill -9`, SIGSTOP, a lost network), the
 //! extensions stop with it and the lock expires by itself within one TTL.
+//!
+//! Within one store, a lock held or being released is waited for in
+//! memory ([`Local`]) before asking the server: a manager locking again
+//! right after its drop waits for its own release to land instead of
+//! polling the server for it.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use revault_auth_store::{StoreError, UpdateGuard};
@@ -19,24 +25,96 @@ use crate::scripts::{EXTEND, RELEASE};
 const FIRST_PAUSE: Duration = Duration::from_millis(2);
 const LONGEST_PAUSE: Duration = Duration::from_millis(50);
 
+/// The locks of one store held, or being released, by this process.
+#[derive(Default)]
+pub(crate) struct Local {
+    busy: Mutex<HashMap<String, usize>>,
+    freed: Condvar,
+}
+
+impl Local {
+    /// Waits until no guard of this store holds or releases `key`, and
+    /// marks it busy; `false` at the deadline.
+    fn claim(&self, key: &str, deadline: Instant) -> bool {
+        let mut busy = self.busy.lock().unwrap_or_else(PoisonError::into_inner);
+        while busy.get(key).is_some_and(|count| *count > 0) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            busy = self
+                .freed
+                .wait_timeout(busy, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        *busy.entry(key.to_owned()).or_default() += 1;
+        true
+    }
+
+    /// `key` is free again (released on the server, or never taken).
+    fn free(&self, key: &str) {
+        let mut busy = self.busy.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(count) = busy.get_mut(key) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                busy.remove(key);
+            }
+        }
+        self.freed.notify_all();
+    }
+}
+
 /// Takes the lock at `key`, waiting until `deadline` at the latest.
 pub(crate) fn acquire(
     pool: &Arc<Pool>,
+    local: &Arc<Local>,
     key: &str,
     ttl: Duration,
     deadline: Instant,
 ) -> Result<UpdateGuard, StoreError> {
-    let owner = format!("{:032x}", fastrand::u128(..));
-    let ttl_ms = millis(ttl);
     let started = Instant::now();
+    let timeout = |now: Instant| StoreError::LockTimeout {
+        path: PathBuf::from(format!("{} {key}", pool.shown)),
+        waited: now.saturating_duration_since(started),
+    };
+    if !local.claim(key, deadline) {
+        return Err(timeout(Instant::now()));
+    }
+    match take(pool, key, ttl, deadline) {
+        Ok(Some(owner)) => KeepAlive::start(
+            Arc::clone(pool),
+            Arc::clone(local),
+            key.to_owned(),
+            owner,
+            ttl,
+        )
+        .map(UpdateGuard::new),
+        Ok(None) => {
+            local.free(key);
+            Err(timeout(Instant::now()))
+        }
+        Err(error) => {
+            local.free(key);
+            Err(error)
+        }
+    }
+}
+
+/// `SET NX PX` until it succeeds (the owner token) or `deadline` passes
+/// (`None`).
+fn take(
+    pool: &Pool,
+    key: &str,
+    ttl: Duration,
+    deadline: Instant,
+) -> Result<Option<String>, StoreError> {
+    let owner = format!("{:032x}", fastrand::u128(..));
     let mut pause = FIRST_PAUSE;
     loop {
         let now = Instant::now();
         if now >= deadline {
-            return Err(StoreError::LockTimeout {
-                path: PathBuf::from(format!("{} {key}", pool.shown)),
-                waited: now.saturating_duration_since(started),
-            });
+            return Ok(None);
         }
         let taken: Option<String> = pool.run("take the update lock of", Some(deadline), |c| {
             redis::cmd("SET")
@@ -44,12 +122,11 @@ pub(crate) fn acquire(
                 .arg(&owner)
                 .arg("NX")
                 .arg("PX")
-                .arg(ttl_ms)
+                .arg(millis(ttl))
                 .query(c)
         })?;
         if taken.is_some() {
-            return KeepAlive::start(Arc::clone(pool), key.to_owned(), owner, ttl)
-                .map(UpdateGuard::new);
+            return Ok(Some(owner));
         }
         let now = Instant::now();
         std::thread::sleep(pause.min(deadline.saturating_duration_since(now)));
@@ -67,20 +144,25 @@ struct KeepAlive {
 impl KeepAlive {
     fn start(
         pool: Arc<Pool>,
+        local: Arc<Local>,
         key: String,
         owner: String,
         ttl: Duration,
     ) -> Result<Self, StoreError> {
         let (stop, stopped) = mpsc::channel::<()>();
-        let thread_pool = Arc::clone(&pool);
+        let (thread_pool, thread_local) = (Arc::clone(&pool), Arc::clone(&local));
         let (thread_key, thread_owner) = (key.clone(), owner.clone());
         let spawned = std::thread::Builder::new()
             .name("revault-auth-redis-lock".to_owned())
-            .spawn(move || keep_alive(&thread_pool, &thread_key, &thread_owner, ttl, &stopped));
+            .spawn(move || {
+                keep_alive(&thread_pool, &thread_key, &thread_owner, ttl, &stopped);
+                thread_local.free(&thread_key);
+            });
         match spawned {
             Ok(_) => Ok(Self { _stop: stop }),
             Err(error) => {
                 release(&pool, &key, &owner);
+                local.free(&key);
                 Err(pool.unreachable("keep alive the update lock of", error))
             }
         }

@@ -43,6 +43,7 @@ const SWAP_ATTEMPTS: usize = 3;
 /// A token store on a Redis server; see the crate docs.
 pub struct RedisStore {
     pool: Arc<Pool>,
+    local_locks: Arc<lock::Local>,
     prefix: String,
     lock_ttl: Duration,
     max_lifetime: Duration,
@@ -119,6 +120,7 @@ impl RedisStore {
                 password,
                 DEFAULT_IO_TIMEOUT,
             )),
+            local_locks: Arc::default(),
             prefix: DEFAULT_PREFIX.to_owned(),
             lock_ttl: DEFAULT_LOCK_TTL,
             max_lifetime: DEFAULT_MAX_LIFETIME,
@@ -237,7 +239,13 @@ impl TokenStore for RedisStore {
         deadline: Instant,
     ) -> Result<UpdateGuard, StoreError> {
         let keys = self.keys(session);
-        lock::acquire(&self.pool, &keys.lock, self.lock_ttl, deadline)
+        lock::acquire(
+            &self.pool,
+            &self.local_locks,
+            &keys.lock,
+            self.lock_ttl,
+            deadline,
+        )
     }
 
     /// Reads the value, decides here (with the same checks as
