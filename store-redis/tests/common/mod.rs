@@ -2,16 +2,20 @@
 //! private temporary directory, `--requirepass`), stopped on drop, and
 //! the snapshots and keys the tests save. Without `redis-server` on the
 //! machine, [`RedisServer::start`] says the test is skipped and returns
-//! `None`.
+//! `None` (or fails the test when `REVAULT_REQUIRE_REDIS` is set).
 #![allow(dead_code)]
 
 use std::io::Write;
 use std::net::TcpListener;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 use revault_auth_core::{AccessTokenSecret, RefreshToken, SAVED_FORMAT, SavedTokens};
 use revault_auth_store_redis::{RedisStore, SessionKey};
+
+/// Set (by `.ci/run`) to fail, not skip, when `redis-server` is missing.
+const REQUIRE_VAR: &str = "REVAULT_REQUIRE_REDIS";
 
 pub(crate) const PASSWORD: &str = "zz-redis-password-5e1f0c";
 pub(crate) const ACCESS: &str = "zz-access-token-3f1c9a";
@@ -35,12 +39,36 @@ pub(crate) struct RedisServer {
     child: Option<Child>,
     port: u16,
     dir: tempfile::TempDir,
+    /// Options for a TLS port besides the plain one.
+    tls: Vec<String>,
 }
 
 impl RedisServer {
     /// A fresh, empty server, ready to answer; `None` (with a message)
     /// when `redis-server` is not installed.
     pub(crate) fn start() -> Option<Self> {
+        Self::start_with(Vec::new())
+    }
+
+    /// A server that also listens with TLS, on `tls_port`, with the
+    /// certificate and key given (no client certificates asked).
+    pub(crate) fn start_tls(tls_port: u16, cert: &Path, key: &Path) -> Option<Self> {
+        let path = |path: &Path| path.to_string_lossy().into_owned();
+        Self::start_with(vec![
+            "--tls-port".to_owned(),
+            tls_port.to_string(),
+            "--tls-cert-file".to_owned(),
+            path(cert),
+            "--tls-key-file".to_owned(),
+            path(key),
+            "--tls-ca-cert-file".to_owned(),
+            path(cert),
+            "--tls-auth-clients".to_owned(),
+            "no".to_owned(),
+        ])
+    }
+
+    fn start_with(tls: Vec<String>) -> Option<Self> {
         let installed = Command::new("redis-server")
             .arg("--version")
             .stdout(Stdio::null())
@@ -48,6 +76,10 @@ impl RedisServer {
             .status()
             .is_ok_and(|status| status.success());
         if !installed {
+            assert!(
+                std::env::var_os(REQUIRE_VAR).is_none(),
+                "redis-server is not installed and {REQUIRE_VAR} is set"
+            );
             // Straight to stderr: the test harness hides what `eprintln!`
             // prints in a test that passes.
             let _ = writeln!(
@@ -60,6 +92,7 @@ impl RedisServer {
             child: None,
             port: free_port(),
             dir: tempfile::tempdir().expect("private directory"),
+            tls,
         };
         server.spawn();
         Some(server)
@@ -73,6 +106,7 @@ impl RedisServer {
             .arg(self.dir.path())
             .args(["--requirepass", PASSWORD])
             .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+            .args(&self.tls)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
