@@ -25,6 +25,7 @@ pub(crate) const WORKSPACE: &str = "redis-test-workspace";
 pub(crate) const API_KEY_ID: &str = "redis-test-key";
 
 /// Starts a server, or says the test is skipped and returns from it.
+#[allow(unused_macros)]
 macro_rules! server_or_skip {
     () => {
         match common::RedisServer::start() {
@@ -33,6 +34,7 @@ macro_rules! server_or_skip {
         }
     };
 }
+#[allow(unused_imports)]
 pub(crate) use server_or_skip;
 
 pub(crate) struct RedisServer {
