@@ -1,6 +1,6 @@
 //! # revault-auth-store-redis
 //!
-//! A [`TokenStore`](revault_auth_store::TokenStore) on a Redis server, so
+//! A [`TokenStore`] on a Redis server, so
 //! every process of a fleet (many machines under one API key) shares one
 //! session: one refresh chain and one token request per renewal for the
 //! whole fleet, instead of one per process. It follows the protocol of
