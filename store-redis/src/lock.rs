@@ -11,7 +11,7 @@
 //! right after its drop waits for its own release to land instead of
 //! polling the server for it.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
@@ -28,7 +28,7 @@ const LONGEST_PAUSE: Duration = Duration::from_millis(50);
 /// The locks of one store held, or being released, by this process.
 #[derive(Default)]
 pub(crate) struct Local {
-    busy: Mutex<HashMap<String, usize>>,
+    busy: Mutex<HashSet<String>>,
     freed: Condvar,
 }
 
@@ -37,7 +37,7 @@ impl Local {
     /// marks it busy; `false` at the deadline.
     fn claim(&self, key: &str, deadline: Instant) -> bool {
         let mut busy = self.busy.lock().unwrap_or_else(PoisonError::into_inner);
-        while busy.get(key).is_some_and(|count| *count > 0) {
+        while busy.contains(key) {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return false;
@@ -48,19 +48,14 @@ impl Local {
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
         }
-        *busy.entry(key.to_owned()).or_default() += 1;
+        busy.insert(key.to_owned());
         true
     }
 
     /// `key` is free again (released on the server, or never taken).
     fn free(&self, key: &str) {
         let mut busy = self.busy.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(count) = busy.get_mut(key) {
-            *count = count.saturating_sub(1);
-            if *count == 0 {
-                busy.remove(key);
-            }
-        }
+        busy.remove(key);
         self.freed.notify_all();
     }
 }
