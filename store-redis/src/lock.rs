@@ -107,8 +107,7 @@ fn take(
     let owner = format!("{:032x}", fastrand::u128(..));
     let mut pause = FIRST_PAUSE;
     loop {
-        let now = Instant::now();
-        if now >= deadline {
+        if Instant::now() >= deadline {
             return Ok(None);
         }
         let taken: Option<String> = pool.run("take the update lock of", Some(deadline), |c| {

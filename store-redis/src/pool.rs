@@ -1,6 +1,7 @@
 //! Connections to the server, reused between calls, each call bounded in
 //! time: connecting, writing and reading all stop at the call's deadline
-//! (or the store's I/O timeout, whichever comes first), so a frozen or
+//! (or the store's I/O timeout, whichever comes first; a try begun just
+//! before the deadline still gets a millisecond), so a frozen or
 //! unreachable server costs a caller that long and no more. A connection
 //! whose command failed is dropped, never reused: a reply may still be on
 //! its way and would answer the next command.
@@ -85,18 +86,17 @@ impl Pool {
                 Err(error) => return Err(self.error(operation, &error)),
             }
         }
-        let mut connection = remaining(until)
-            .and_then(|budget| {
-                // The handshake reads one reply per command (AUTH, then
-                // SELECT for a database other than 0), each bounded by
-                // the timeout given: share the budget between them.
-                let steps = if self.client.get_connection_info().redis_settings().db() == 0 {
-                    1
-                } else {
-                    2
-                };
-                self.client.get_connection_with_timeout(budget / steps)
-            })
+        // The handshake reads one reply per command (AUTH, then SELECT for
+        // a database other than 0), each bounded by the timeout given:
+        // share the budget between them.
+        let steps = if self.client.get_connection_info().redis_settings().db() == 0 {
+            1
+        } else {
+            2
+        };
+        let mut connection = self
+            .client
+            .get_connection_with_timeout(remaining(until) / steps)
             .map_err(|error| self.error(operation, &error))?;
         let outcome = attempt(&mut connection, until, &mut work)
             .map_err(|error| self.error(operation, &error))?;
@@ -162,21 +162,17 @@ fn attempt<T>(
     until: Instant,
     work: &mut impl FnMut(&mut Connection) -> RedisResult<T>,
 ) -> RedisResult<T> {
-    let budget = remaining(until)?;
+    let budget = remaining(until);
     connection.set_read_timeout(Some(budget))?;
     connection.set_write_timeout(Some(budget))?;
     work(connection)
 }
 
-/// The time left until `until`; a timeout error when none is.
-fn remaining(until: Instant) -> RedisResult<Duration> {
-    let left = until.saturating_duration_since(Instant::now());
-    // A zero timeout means "none" to the OS: never pass one.
-    if left < Duration::from_millis(1) {
-        return Err(RedisError::from(io::Error::new(
-            io::ErrorKind::TimedOut,
-            "no time left before the deadline",
-        )));
-    }
-    Ok(left)
+/// The time left until `until`, at least a millisecond: a zero timeout
+/// means "none" to the OS, and a try started just before a deadline gets
+/// a round trip's worth on loopback rather than failing unsent.
+fn remaining(until: Instant) -> Duration {
+    until
+        .saturating_duration_since(Instant::now())
+        .max(Duration::from_millis(1))
 }

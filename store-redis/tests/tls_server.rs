@@ -1,11 +1,10 @@
 //! `rediss://` really is TLS with certificate checks: a server whose
 //! certificate no trusted authority signed is refused with a typed error
-//! (and no panic for want of a crypto provider), quickly.
+//! (and no panic for want of a crypto provider).
 
 mod common;
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use common::{PASSWORD, key};
 use revault_auth_store_redis::{RedisStore, StoreError, TokenStore};
@@ -42,13 +41,7 @@ fn a_server_whose_certificate_no_authority_signed_is_refused() {
     };
     let store = RedisStore::connect(&format!("rediss://:{PASSWORD}@localhost:{tls_port}"))
         .expect("a TLS URL");
-    let started = Instant::now();
     let error = store.load(&key()).expect_err("self-signed certificate");
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "{:?}",
-        started.elapsed()
-    );
     match &error {
         StoreError::Unreachable { .. } => {
             let text = error.to_string();
