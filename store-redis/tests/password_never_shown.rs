@@ -101,3 +101,39 @@ fn a_missing_password_file_is_a_config_error_naming_the_file() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Set in the child process of the test below: the URL to connect to.
+const CHILD_URL_VAR: &str = "REVAULT_TEST_PASSWORD_FILE_CHILD_URL";
+
+#[test]
+fn the_password_file_variable_is_read_when_the_url_has_none() {
+    let server = server_or_skip!();
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("redis-password");
+    std::fs::write(&file, format!("{PASSWORD}\n")).expect("write");
+    // A child process: the variable is the process's environment.
+    let status = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args(["--ignored", "--exact", "password_file_child", "--nocapture"])
+        .env(CHILD_URL_VAR, server.bare_url())
+        .env(revault_auth_store_redis::PASSWORD_FILE_VAR, &file)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("child");
+    assert!(status.success());
+    let saved = server.store().load(&key()).expect("load").expect("saved");
+    assert_eq!(saved.access_token.expose_secret(), "zz-from-the-variable");
+}
+
+/// The child of the test above: saves through a store whose URL has no
+/// password.
+#[test]
+#[ignore = "run by the_password_file_variable_is_read_when_the_url_has_none"]
+fn password_file_child() {
+    let Some(url) = std::env::var_os(CHILD_URL_VAR) else {
+        return;
+    };
+    let store = RedisStore::connect(url.to_str().expect("UTF-8")).expect("store");
+    store
+        .save(&key(), &tokens("zz-from-the-variable"), None)
+        .expect("authenticated with the file's password");
+}
