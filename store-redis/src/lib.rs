@@ -50,8 +50,9 @@
 //!   are shown without it, and the client's error texts are scrubbed of it.
 //!
 //! ## ACL for the service user
-//! `+get +set +eval +evalsha +del +pexpire +type` on `~<prefix>*` (the
-//! default prefix is [`DEFAULT_PREFIX`]).
+//! `+get +set +del +pexpire +type +evalsha +script|load` on `~<prefix>*`
+//! (the default prefix is [`DEFAULT_PREFIX`]): scripts run by their hash,
+//! loaded once per server (again after a restart).
 
 mod config;
 mod keys;
