@@ -30,7 +30,8 @@ pub const DEFAULT_IO_TIMEOUT: Duration = Duration::from_secs(2);
 /// file store's).
 pub const DEFAULT_MAX_LIFETIME: Duration = revault_auth_store::DEFAULT_MAX_LIFETIME;
 
-/// Largest value read as a session: one session takes a few KiB.
+/// Largest value taken for a session (a longer one is
+/// [`StoreError::Corrupt`]): one session takes a few KiB.
 pub const MAX_VALUE_BYTES: usize = 64 * 1024;
 
 /// How long a saved session outlives its last deadline in Redis.
