@@ -56,7 +56,8 @@ pub enum StoreError {
         path.display()
     )]
     LockTimeout {
-        /// The lock file.
+        /// The lock file (for a store on a server: its URL, without any
+        /// password, and the lock's key).
         path: PathBuf,
         /// How long this call waited.
         waited: Duration,
@@ -70,6 +71,20 @@ pub enum StoreError {
         size: u64,
         /// The largest size written (and read).
         limit: u64,
+    },
+    /// A store on a server (Redis) could not be reached in time, refused
+    /// the credentials, or failed a command. `store` names the server
+    /// without any password.
+    #[error("cannot {operation} the token store at {store}: {source}")]
+    Unreachable {
+        /// What was being done.
+        operation: &'static str,
+        /// The server, as a URL without its password.
+        store: String,
+        /// What went wrong (`TimedOut`, `ConnectionRefused`,
+        /// `PermissionDenied` for refused credentials, ...).
+        #[source]
+        source: io::Error,
     },
     /// Reading, writing, locking or renaming failed.
     #[error("cannot {operation} {}: {source}", path.display())]

@@ -101,16 +101,26 @@
 //!   [`StoreError::Corrupt`] / [`StoreError::UnsupportedFormat`] on load;
 //!   a save replaces it.
 //!
+//! ## Stores on other engines
+//! A store keeping one value per session (a Redis key, say) can reuse the
+//! file store's layout and checks ([`encode_session`],
+//! [`decode_session`]) and its versions ([`first_version`]), as
+//! `revault-auth-store-redis` does.
+//!
 //! Errors never carry a token: JSON errors are reduced to a line and a
 //! column, since `serde_json` messages may quote the offending value.
 
+mod codec;
 mod error;
 mod file;
 mod session;
 mod token_store;
+mod version;
 
+pub use codec::{decode_session, encode_session};
 pub use error::{Refusal, StoreError};
 pub use file::{DEFAULT_LOCK_WAIT, DEFAULT_MAX_LIFETIME, FileStore, MAX_FILE_BYTES, STORE_FORMAT};
 pub use revault_auth_core::SavedTokens;
 pub use session::SessionKey;
 pub use token_store::{TokenStore, UpdateGuard};
+pub use version::first_version;

@@ -9,7 +9,6 @@ mod temp;
 use std::ffi::OsString;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use revault_auth_core::SavedTokens;
@@ -18,7 +17,7 @@ pub use format::STORE_FORMAT;
 
 use crate::{Refusal, SessionKey, StoreError, TokenStore, UpdateGuard};
 use directory::Directory;
-use format::Document;
+pub(crate) use format::Document;
 
 /// Largest store file read, and written: a save that would write more
 /// drops the sessions saved longest ago (sixteen sessions of ordinary
@@ -248,7 +247,7 @@ impl TokenStore for FileStore {
                 found,
             });
         }
-        let version = found.map_or_else(first_version, |found| found.wrapping_add(1).max(1));
+        let version = found.map_or_else(crate::first_version, |found| found.wrapping_add(1).max(1));
         let mut tokens = tokens.clone();
         tokens.version = version;
         document.put(session, tokens, now);
@@ -257,34 +256,6 @@ impl TokenStore for FileStore {
         drop(lock);
         Ok(version)
     }
-}
-
-/// A new session's first version: the wall clock in microseconds, plus up
-/// to a millisecond at random, and above every first version this process
-/// gave before. So versions do not repeat when the file is deleted and made
-/// again (a process still holding a version from before cannot match the
-/// new file's by chance, as it could with a counter restarting at 1, even
-/// after the wall clock stepped back), and a recreated session's versions
-/// count on from the old one's: always within a process, and between
-/// processes whenever the two creations are more than a millisecond apart
-/// (a session is saved at most a few times a second). Below 2^53 (exact in
-/// every JSON reader) until the year 2255.
-fn first_version() -> u64 {
-    static LAST: AtomicU64 = AtomicU64::new(0);
-    let micros = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |since| {
-            u64::try_from(since.as_micros()).unwrap_or(u64::MAX)
-        });
-    let candidate = micros.saturating_add(fastrand::u64(..1000));
-    let previous = LAST
-        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |last| {
-            Some(candidate.max(last.saturating_add(1)))
-        })
-        .unwrap_or_else(|last| last);
-    candidate
-        .max(previous.saturating_add(1))
-        .clamp(1, (1 << 53) - 1)
 }
 
 fn io_error(operation: &'static str, path: &Path) -> impl FnOnce(io::Error) -> StoreError {
