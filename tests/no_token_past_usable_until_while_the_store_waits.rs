@@ -6,7 +6,8 @@
 //!
 //! Oracle: every token the manager serves is shown to the emulator, which
 //! refuses an expired one; commands are answered while the store still
-//! holds the lock back.
+//! holds the lock back; the driver sleeps meanwhile (it reads the wall
+//! clock on every wake-up: a handful of reads, not one per spin).
 
 mod common;
 
@@ -15,6 +16,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use common::{KEY_ID, SECRET, config_for, mock_config};
+use revault_auth::tokio::WallClock;
 use revault_auth::{AccessToken, ApiKeySecret, Config, TokenError};
 use revault_auth_mock::MockServer;
 
@@ -220,6 +222,51 @@ fn commands_are_answered_while_the_lock_waits(gate: &Arc<Gate>, manager: &dyn Ma
     );
 }
 
+/// A wall clock that counts its readings.
+#[derive(Clone, Default)]
+struct CountingClock(Arc<AtomicUsize>);
+
+impl CountingClock {
+    fn wall(&self) -> WallClock {
+        let reads = Arc::clone(&self.0);
+        WallClock::new(move || {
+            reads.fetch_add(1, Ordering::SeqCst);
+            SystemTime::now()
+        })
+    }
+
+    fn reads(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// While the lock is held back past the refresh point and the token's
+/// expiry, the driver wakes for the expiry and its heartbeat, not in a
+/// loop: the refresh it cannot send yet is not a deadline.
+fn the_driver_sleeps_while_the_lock_waits(
+    gate: &Arc<Gate>,
+    clock: &CountingClock,
+    manager: &dyn Manager,
+) {
+    let _open = OpenOnDrop(Arc::clone(gate));
+    let first = manager.token().expect("a first token");
+    gate.wait_for_a_lock_request();
+    let before = clock.reads();
+    while Instant::now() < first.expires_at() + Duration::from_secs(1) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let reads = clock.reads() - before;
+    assert!(
+        gate.holds_a_lock_request(),
+        "the lock was held back throughout"
+    );
+    assert!(
+        reads < 100,
+        "{reads} wall-clock reads while the lock was awaited"
+    );
+    manager.shutdown();
+}
+
 // ----- tokio ---------------------------------------------------------------
 
 struct Tokio {
@@ -228,7 +275,7 @@ struct Tokio {
 }
 
 impl Tokio {
-    fn build(config: Config, store: SlowLockStore) -> Self {
+    fn build(config: Config, store: SlowLockStore, wall: WallClock) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -238,6 +285,7 @@ impl Tokio {
         let transport = revault_auth::tokio::ReqwestTransport::new().expect("client");
         let manager = revault_auth::tokio::TokenManager::builder(config, transport)
             .with_store(store)
+            .wall_clock(wall)
             .build()
             .expect("manager");
         Self { runtime, manager }
@@ -270,7 +318,7 @@ fn tokio_serves_no_token_past_usable_until_while_the_store_lock_waits() {
     let (server, config) = setup();
     let dir = tempfile::tempdir().expect("a private directory");
     let (store, gate) = slow_lock_store(&dir);
-    let manager = Tokio::build(config, store);
+    let manager = Tokio::build(config, store, WallClock::default());
     served_tokens_stay_valid_while_the_lock_waits(&server, &gate, &manager);
 }
 
@@ -279,8 +327,18 @@ fn tokio_answers_commands_while_the_store_lock_waits() {
     let (_server, config) = setup();
     let dir = tempfile::tempdir().expect("a private directory");
     let (store, gate) = slow_lock_store(&dir);
-    let manager = Tokio::build(config, store);
+    let manager = Tokio::build(config, store, WallClock::default());
     commands_are_answered_while_the_lock_waits(&gate, &manager);
+}
+
+#[test]
+fn tokio_driver_sleeps_while_the_store_lock_waits() {
+    let (_server, config) = setup();
+    let dir = tempfile::tempdir().expect("a private directory");
+    let (store, gate) = slow_lock_store(&dir);
+    let clock = CountingClock::default();
+    let manager = Tokio::build(config, store, clock.wall());
+    the_driver_sleeps_while_the_lock_waits(&gate, &clock, &manager);
 }
 
 // ----- async-std / smol ----------------------------------------------------
@@ -288,10 +346,11 @@ fn tokio_answers_commands_while_the_store_lock_waits() {
 struct AsyncStd(revault_auth::async_std::TokenManager);
 
 impl AsyncStd {
-    fn build(config: Config, store: SlowLockStore) -> Self {
+    fn build(config: Config, store: SlowLockStore, wall: WallClock) -> Self {
         let transport = revault_auth::async_std::UreqTransport::new();
         let manager = revault_auth::async_std::TokenManager::builder(config, transport)
             .with_store(store)
+            .wall_clock(wall)
             .build()
             .expect("manager");
         Self(manager)
@@ -321,7 +380,7 @@ fn async_std_serves_no_token_past_usable_until_while_the_store_lock_waits() {
     let (server, config) = setup();
     let dir = tempfile::tempdir().expect("a private directory");
     let (store, gate) = slow_lock_store(&dir);
-    let manager = AsyncStd::build(config, store);
+    let manager = AsyncStd::build(config, store, WallClock::default());
     served_tokens_stay_valid_while_the_lock_waits(&server, &gate, &manager);
 }
 
@@ -330,6 +389,16 @@ fn async_std_answers_commands_while_the_store_lock_waits() {
     let (_server, config) = setup();
     let dir = tempfile::tempdir().expect("a private directory");
     let (store, gate) = slow_lock_store(&dir);
-    let manager = AsyncStd::build(config, store);
+    let manager = AsyncStd::build(config, store, WallClock::default());
     commands_are_answered_while_the_lock_waits(&gate, &manager);
+}
+
+#[test]
+fn async_std_driver_sleeps_while_the_store_lock_waits() {
+    let (_server, config) = setup();
+    let dir = tempfile::tempdir().expect("a private directory");
+    let (store, gate) = slow_lock_store(&dir);
+    let clock = CountingClock::default();
+    let manager = AsyncStd::build(config, store, clock.wall());
+    the_driver_sleeps_while_the_lock_waits(&gate, &clock, &manager);
 }

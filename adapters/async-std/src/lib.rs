@@ -56,7 +56,7 @@
 //! loopback. Any other client fits through [`TokenManager::with_transport`].
 //!
 //! ## Reading and waiting
-//! [`TokenManager::try_token`] is one atomic load and a loan from the
+//! [`TokenManager::try_token`](Manager::try_token) is one atomic load and a loan from the
 //! thread's shelf: no lock, no allocation, no write to shared memory, no
 //! clock read. The driver withdraws the token at its safety
 //! floor, and wakes every second to compare the wall clock with the

@@ -174,15 +174,22 @@ impl Engine {
     /// When the driver must wake at the latest: the core's next deadline,
     /// the deadline of a token served while a newer one waits for its
     /// save, and a heartbeat to compare the clocks (to notice a suspend).
+    /// While a store job is under way, a refresh point already passed is
+    /// not a deadline (the job's end wakes the driver) and must not hide
+    /// the token's own `usable_until` behind it.
     pub fn next_wake(&self, now: Instant) -> Instant {
         let mut wake = now + HEARTBEAT;
-        if let Some(at) = self.core.poll_timeout() {
+        let store = self.store.as_ref();
+        let waiting_for_store = store.is_some_and(StoreLink::busy);
+        if let Some(at) = self.core.poll_timeout()
+            && (at > now || !waiting_for_store)
+        {
             wake = wake.min(at);
         }
-        if self
-            .store
-            .as_ref()
-            .is_some_and(|store| store.holds_back(&self.core))
+        if waiting_for_store && let Some(token) = self.core.access_token(now) {
+            wake = wake.min(token.usable_until());
+        }
+        if store.is_some_and(|store| store.holds_back(&self.core))
             && let Some((_, until)) = self.served_until()
         {
             wake = wake.min(until);

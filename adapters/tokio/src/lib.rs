@@ -43,30 +43,30 @@
 //! outside one they return [`TokenError::NoRuntime`] (they never panic).
 //! Either flavour works. The default transport is a `reqwest` client, which
 //! needs tokio's reactor too: a manager whose transport is reqwest cannot be
-//! driven by another runtime. The task ends on [`TokenManager::shutdown`]
+//! driven by another runtime. The task ends on [`TokenManager::shutdown`](Manager::shutdown)
 //! (callable through any handle or `Arc`) or when the last handle is
 //! dropped; in-flight requests are cancelled with it.
 //!
 //! ## Handles and lifecycle
 //! [`TokenManager`] is a handle: `clone()` costs two reference-count
 //! increments, and every clone drives the same task. The API is the same on
-//! the async-std/smol and ureq managers: [`token`](TokenManager::token),
-//! [`token_owned`](TokenManager::token_owned),
-//! [`invalidate`](TokenManager::invalidate) (always reaches the core),
-//! [`force_refresh`](TokenManager::force_refresh),
-//! [`update_api_key`](TokenManager::update_api_key) (also revives a manager
+//! the async-std/smol and ureq managers: [`token`](Manager::token),
+//! [`token_owned`](Manager::token_owned),
+//! [`invalidate`](Manager::invalidate) (always reaches the core),
+//! [`force_refresh`](Manager::force_refresh),
+//! [`update_api_key`](Manager::update_api_key) (also revives a manager
 //! whose key was refused: callers get [`TokenError::Failed`] at once until
-//! then, and the task keeps running), [`restore`](TokenManager::restore) /
-//! [`export`](TokenManager::export), [`subscribe`](TokenManager::subscribe)
-//! and [`shutdown`](TokenManager::shutdown).
+//! then, and the task keeps running), [`restore`](Manager::restore) /
+//! [`export`](Manager::export), [`subscribe`](Manager::subscribe)
+//! and [`shutdown`](Manager::shutdown).
 //!
 //! ## The read path
-//! [`TokenManager::try_token`] (and [`TokenManager::token`] when a token is
+//! [`TokenManager::try_token`](Manager::try_token) (and [`TokenManager::token`](Manager::token) when a token is
 //! published) reads the publication's version and, when it is the one this
 //! thread saw last, lends the token from the thread's own shelf: no lock, no
 //! allocation, no atomic read-modify-write, no write to shared memory and no
 //! clock read (README has the figures). The [`TokenRef`] it returns may be held across the HTTP
-//! call's `.await` (see its docs); [`TokenManager::reader`] makes a
+//! call's `.await` (see its docs); [`TokenManager::reader`](Manager::reader) makes a
 //! per-thread [`TokenReader`] cheaper still.
 //!
 //! Without a clock read the reader cannot check expiry itself; instead the
@@ -76,14 +76,14 @@
 //! The task also wakes every [`HEARTBEAT`](revault_auth_shared::HEARTBEAT)
 //! (1 s) to compare the wall clock with the monotonic one, so after a
 //! suspend the token is withdrawn within a second of waking. A generation
-//! reported with [`TokenManager::invalidate`] is withdrawn at once and never
+//! reported with [`TokenManager::invalidate`](Manager::invalidate) is withdrawn at once and never
 //! served again. The task never waits on a token store in place: the
 //! store's calls run on tokio's blocking pool while its deadlines and
 //! commands go on.
 //!
 //! ## Where the code is
 //! The handle, builder and drive loop are `revault-auth-shared`'s
-//! [`Manager`](revault_auth_shared::Manager), the same for every async
+//! [`Manager`], the same for every async
 //! runtime; this crate holds the tokio [`Runtime`](revault_auth_shared::Runtime)
 //! ([`Tokio`]), the reqwest transport and the public names.
 //! [`TokenManager`] dereferences to the shared manager, where its methods
@@ -108,7 +108,7 @@
 //! (status or transport error kind, elapsed time); none carries a body, a
 //! header or a secret. The background task logs to the `tracing` subscriber
 //! that was current where the manager was built (even a thread-local one).
-//! [`TokenManager::subscribe`] forwards the core's [`Event`]s, which carry
+//! [`TokenManager::subscribe`](Manager::subscribe) forwards the core's [`Event`]s, which carry
 //! no secret either.
 
 use std::future::Future;

@@ -63,7 +63,7 @@
 //! Only the inline drive (who drives, when, and waiting on a condition
 //! variable) is this crate's. What a drive does (clocks, commands, the
 //! token store, sending and feeding, publishing) is the
-//! [`Engine`](revault_auth_shared::Engine) shared with the async managers,
+//! [`Engine`] shared with the async managers,
 //! run here in place on the caller's thread.
 //!
 //! ## Logs
@@ -455,15 +455,13 @@ impl BlockingTokenManager {
             if sent {
                 continue;
             }
-            let next = (!state.sending).then(|| state.engine.next_wake(now));
-            let wake = match (next, deadline) {
-                (Some(next), Some(deadline)) => Some(next.min(deadline)),
-                (next, deadline) => next.or(deadline),
-            };
+            // While another caller sends, its answer wakes this one.
+            let mut wake = deadline.unwrap_or(now + Duration::from_secs(60));
+            if !state.sending {
+                wake = wake.min(state.engine.next_wake(now));
+            }
             let sleep = wake
-                .map_or(Duration::from_secs(60), |wake| {
-                    wake.saturating_duration_since(now)
-                })
+                .saturating_duration_since(now)
                 .max(Duration::from_millis(1));
             state = match self.inner.changed.wait_timeout(state, sleep) {
                 Ok((state, _)) => state,
