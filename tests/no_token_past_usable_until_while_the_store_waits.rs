@@ -1,8 +1,9 @@
 //! A token is never served past its `usable_until`, whatever the driver is
 //! waiting on. Here another process holds the token store's update lock
-//! for longer than the token has left, and the request timeout (30 s, the
-//! lock's deadline) is far longer than the token's safety floor: the driver
-//! must keep its timers and commands running while it waits for the lock.
+//! (or a save) for longer than the token has left, and the request timeout
+//! (30 s, the lock's deadline) is far longer than the token's safety floor:
+//! the driver must keep its timers and commands running while it waits for
+//! the store.
 //!
 //! Oracle: every token the manager serves is shown to the emulator, which
 //! refuses an expired one; commands are answered while the store still
@@ -15,18 +16,18 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use common::{KEY_ID, SECRET, config_for, mock_config};
-use revault_auth::tokio::WallClock;
+use common::{KEY_ID, SECRET, WORKSPACE, config_for, mock_config};
+use revault_auth::tokio::{TokenStore as _, WallClock};
 use revault_auth::{AccessToken, ApiKeySecret, Config, TokenError};
 use revault_auth_mock::MockServer;
 
-/// The store's update lock, held by "another process" until the test lets
-/// it go (or, so that a failing run still ends, after `GIVE_UP`).
+/// A store call held up by "another process" until the test lets it go
+/// (or, so that a failing run still ends, after `GIVE_UP`).
 #[derive(Default)]
 struct Gate {
     open: Mutex<bool>,
     changed: Condvar,
-    /// Lock requests that are waiting at the gate now.
+    /// Store calls waiting at the gate now.
     waiting: AtomicUsize,
 }
 
@@ -48,17 +49,17 @@ impl Gate {
         self.changed.notify_all();
     }
 
-    fn holds_a_lock_request(&self) -> bool {
+    fn holds_a_call(&self) -> bool {
         self.waiting.load(Ordering::SeqCst) > 0
     }
 
-    /// Waits until the manager asks for the lock (at its refresh point).
-    fn wait_for_a_lock_request(&self) {
+    /// Waits until the manager makes the call held up (at its refresh point).
+    fn wait_for_a_held_call(&self) {
         let until = Instant::now() + Duration::from_secs(10);
-        while !self.holds_a_lock_request() {
+        while !self.holds_a_call() {
             assert!(
                 Instant::now() < until,
-                "the manager never asked for the lock"
+                "the manager never made the call held up"
             );
             std::thread::sleep(Duration::from_millis(5));
         }
@@ -74,15 +75,32 @@ impl Drop for OpenOnDrop {
     }
 }
 
-/// A file store whose update lock, after the first one, is held by another
-/// process until the gate opens.
-struct SlowLockStore {
-    inner: revault_auth::tokio::FileStore,
-    gate: Arc<Gate>,
-    locks: AtomicUsize,
+/// Which store call another process holds up.
+#[derive(Clone, Copy, PartialEq)]
+enum Stall {
+    /// The update lock, from the second one on (the first refresh).
+    Lock,
+    /// The save, from the second one on (the first refreshed token).
+    Save,
 }
 
-impl revault_auth::tokio::TokenStore for SlowLockStore {
+/// A file store one of whose calls, after the first, waits at the gate.
+struct SlowStore {
+    inner: revault_auth::tokio::FileStore,
+    gate: Arc<Gate>,
+    stall: Stall,
+    calls: AtomicUsize,
+}
+
+impl SlowStore {
+    fn maybe_wait(&self, call: Stall) {
+        if call == self.stall && self.calls.fetch_add(1, Ordering::SeqCst) > 0 {
+            self.gate.pass();
+        }
+    }
+}
+
+impl revault_auth::tokio::TokenStore for SlowStore {
     fn load(
         &self,
         session: &revault_auth::tokio::SessionKey,
@@ -95,9 +113,7 @@ impl revault_auth::tokio::TokenStore for SlowLockStore {
         session: &revault_auth::tokio::SessionKey,
         deadline: Instant,
     ) -> Result<revault_auth::tokio::UpdateGuard, revault_auth::tokio::StoreError> {
-        if self.locks.fetch_add(1, Ordering::SeqCst) > 0 {
-            self.gate.pass();
-        }
+        self.maybe_wait(Stall::Lock);
         self.inner.lock_for_update(session, deadline)
     }
 
@@ -107,17 +123,29 @@ impl revault_auth::tokio::TokenStore for SlowLockStore {
         tokens: &revault_auth::SavedTokens,
         expected_version: Option<u64>,
     ) -> Result<u64, revault_auth::tokio::StoreError> {
+        self.maybe_wait(Stall::Save);
         self.inner.save(session, tokens, expected_version)
     }
 }
 
-fn slow_lock_store(dir: &tempfile::TempDir) -> (SlowLockStore, Arc<Gate>) {
+/// The store, a reader of the same file, and the gate.
+fn slow_store(
+    dir: &tempfile::TempDir,
+    stall: Stall,
+) -> (SlowStore, revault_auth::tokio::FileStore, Arc<Gate>) {
+    let path = dir.path().join("tokens.json");
     let gate = Arc::new(Gate::default());
-    let store = SlowLockStore {
-        inner: revault_auth::tokio::FileStore::new(dir.path().join("tokens.json")),
+    let store = SlowStore {
+        inner: revault_auth::tokio::FileStore::new(&path),
         gate: Arc::clone(&gate),
-        locks: AtomicUsize::new(0),
+        stall,
+        calls: AtomicUsize::new(0),
     };
+    (store, revault_auth::tokio::FileStore::new(&path), gate)
+}
+
+fn slow_lock_store(dir: &tempfile::TempDir) -> (SlowStore, Arc<Gate>) {
+    let (store, _, gate) = slow_store(dir, Stall::Lock);
     (store, gate)
 }
 
@@ -167,7 +195,7 @@ fn served_tokens_stay_valid_while_the_lock_waits(
     let _open = OpenOnDrop(Arc::clone(gate));
     let first = manager.token().expect("a first token");
     assert!(accepted(server, &first));
-    gate.wait_for_a_lock_request();
+    gate.wait_for_a_held_call();
 
     // Until well past the first token's expiry, the lock is still awaited.
     let until = SystemTime::now() + Duration::from_secs(2);
@@ -185,10 +213,7 @@ fn served_tokens_stay_valid_while_the_lock_waits(
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert!(
-        gate.holds_a_lock_request(),
-        "the lock was held back throughout"
-    );
+    assert!(gate.holds_a_call(), "the lock was held back throughout");
     assert_eq!(served_after_expiry, 0, "a token outlived its expiry");
     assert!(
         manager.try_token().is_none(),
@@ -207,19 +232,62 @@ fn served_tokens_stay_valid_while_the_lock_waits(
 fn commands_are_answered_while_the_lock_waits(gate: &Arc<Gate>, manager: &dyn Manager) {
     let _open = OpenOnDrop(Arc::clone(gate));
     manager.token().expect("a first token");
-    gate.wait_for_a_lock_request();
+    gate.wait_for_a_held_call();
     manager
         .update_api_key()
         .expect("the key update is answered");
     assert!(
-        gate.holds_a_lock_request(),
+        gate.holds_a_call(),
         "answered while the store still held the lock back"
     );
     manager.shutdown();
     assert!(
-        gate.holds_a_lock_request(),
+        gate.holds_a_call(),
         "stopped while the store still held the lock back"
     );
+}
+
+/// While the refreshed token's save is held back, the token served before
+/// stays until its own deadline and is then withdrawn, and the new one is
+/// not served before the store holds it.
+fn new_tokens_wait_for_their_save(
+    server: &MockServer,
+    gate: &Arc<Gate>,
+    reader: &revault_auth::tokio::FileStore,
+    manager: &dyn Manager,
+) {
+    let _open = OpenOnDrop(Arc::clone(gate));
+    let first = manager.token().expect("a first token");
+    gate.wait_for_a_held_call();
+    let key = revault_auth::tokio::SessionKey::new(server.base_url(), WORKSPACE, KEY_ID);
+    let until = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < until {
+        if let Some(token) = manager.try_token() {
+            assert!(accepted(server, &token), "an expired token was served");
+            assert_eq!(
+                token.generation(),
+                first.generation(),
+                "a token was served before its save"
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(gate.holds_a_call(), "the save was held back throughout");
+    assert!(
+        manager.try_token().is_none(),
+        "the expired token is withdrawn"
+    );
+
+    gate.open();
+    let next = manager.token().expect("the refreshed token once saved");
+    assert!(next.generation() > first.generation());
+    let saved = reader.load(&key).expect("load").expect("saved");
+    assert_eq!(
+        saved.access_token.expose_secret(),
+        next.secret().expose_secret()
+    );
+    assert!(accepted(server, &next));
+    manager.shutdown();
 }
 
 /// A wall clock that counts its readings.
@@ -250,16 +318,13 @@ fn the_driver_sleeps_while_the_lock_waits(
 ) {
     let _open = OpenOnDrop(Arc::clone(gate));
     let first = manager.token().expect("a first token");
-    gate.wait_for_a_lock_request();
+    gate.wait_for_a_held_call();
     let before = clock.reads();
     while Instant::now() < first.expires_at() + Duration::from_secs(1) {
         std::thread::sleep(Duration::from_millis(50));
     }
     let reads = clock.reads() - before;
-    assert!(
-        gate.holds_a_lock_request(),
-        "the lock was held back throughout"
-    );
+    assert!(gate.holds_a_call(), "the lock was held back throughout");
     assert!(
         reads < 100,
         "{reads} wall-clock reads while the lock was awaited"
@@ -275,7 +340,7 @@ struct Tokio {
 }
 
 impl Tokio {
-    fn build(config: Config, store: SlowLockStore, wall: WallClock) -> Self {
+    fn build(config: Config, store: SlowStore, wall: WallClock) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -332,6 +397,15 @@ fn tokio_answers_commands_while_the_store_lock_waits() {
 }
 
 #[test]
+fn tokio_serves_no_token_past_usable_until_nor_unsaved_while_the_save_waits() {
+    let (server, config) = setup();
+    let dir = tempfile::tempdir().expect("a private directory");
+    let (store, reader, gate) = slow_store(&dir, Stall::Save);
+    let manager = Tokio::build(config, store, WallClock::default());
+    new_tokens_wait_for_their_save(&server, &gate, &reader, &manager);
+}
+
+#[test]
 fn tokio_driver_sleeps_while_the_store_lock_waits() {
     let (_server, config) = setup();
     let dir = tempfile::tempdir().expect("a private directory");
@@ -346,7 +420,7 @@ fn tokio_driver_sleeps_while_the_store_lock_waits() {
 struct AsyncStd(revault_auth::async_std::TokenManager);
 
 impl AsyncStd {
-    fn build(config: Config, store: SlowLockStore, wall: WallClock) -> Self {
+    fn build(config: Config, store: SlowStore, wall: WallClock) -> Self {
         let transport = revault_auth::async_std::UreqTransport::new();
         let manager = revault_auth::async_std::TokenManager::builder(config, transport)
             .with_store(store)
@@ -401,4 +475,13 @@ fn async_std_driver_sleeps_while_the_store_lock_waits() {
     let clock = CountingClock::default();
     let manager = AsyncStd::build(config, store, clock.wall());
     the_driver_sleeps_while_the_lock_waits(&gate, &clock, &manager);
+}
+
+#[test]
+fn async_std_serves_no_token_past_usable_until_nor_unsaved_while_the_save_waits() {
+    let (server, config) = setup();
+    let dir = tempfile::tempdir().expect("a private directory");
+    let (store, reader, gate) = slow_store(&dir, Stall::Save);
+    let manager = AsyncStd::build(config, store, WallClock::default());
+    new_tokens_wait_for_their_save(&server, &gate, &reader, &manager);
 }
