@@ -28,13 +28,16 @@
 //! ## Runtime
 //! async-std is discontinued upstream (RUSTSEC-2025-0052), so this crate
 //! does not depend on it and brings no runtime of its own choosing. The
-//! driver, the loop around the sans-IO core, runs on a dedicated thread
+//! driver, the loop around the sans-IO core shared with the tokio manager
+//! ([`revault_auth_shared::Manager`]), runs on a dedicated thread
 //! (`revault-auth`, one per manager) under [`async_io::block_on`]: its
-//! deadlines are [`async_io::Timer`]s, commands arrive over
-//! [`async_channel`]. The constructors need no runtime and work from any
-//! thread. The driver stops on [`TokenManager::shutdown`] (through any
-//! handle or `Arc`) or when the last handle is dropped. A transport that
-//! panics costs one failed request, not the driver.
+//! deadlines are [`async_io::Timer`]s, and a token store's calls run on
+//! the [`blocking`] pool while its deadlines and commands go on (see
+//! [`AsyncIo`]). The constructors need no runtime and work from any
+//! thread. The driver stops on `shutdown` (through any handle or `Arc`)
+//! or when the last handle is dropped. A transport that panics costs one
+//! failed request, not the driver. [`TokenManager`] dereferences to the
+//! shared manager, where its methods are documented.
 //!
 //! ## Handles and lifecycle
 //! [`TokenManager`] is a cheap `Clone` handle with the same API as the
@@ -53,16 +56,17 @@
 //! loopback. Any other client fits through [`TokenManager::with_transport`].
 //!
 //! ## Reading and waiting
-//! [`TokenManager::try_token`] is one atomic load and a loan from the
+//! [`TokenManager::try_token`](Manager::try_token) is one atomic load and a loan from the
 //! thread's shelf: no lock, no allocation, no write to shared memory, no
 //! clock read. The driver withdraws the token at its safety
 //! floor, and wakes every second to compare the wall clock with the
 //! monotonic one, so after a suspend the token is withdrawn within a second
-//! of waking. [`TokenManager::token`] waits only when no valid token
+//! of waking. `TokenManager::token` waits only when no valid token
 //! exists, up to 30 s by default.
 //!
 //! ## Logs
-//! `tracing` debug events, target `revault_auth_async_std`: `sending token request`
+//! `tracing` debug events from the shared driver, target
+//! `revault_auth_shared::engine`: `sending token request`
 //! (`request_id`, `purpose`), `answer` (`request_id`, `status`),
 //! `transport error` (`request_id`, `error`) and `token event` (the core's
 //! [`Event`], which carries no secret). No body, header or token is ever
@@ -70,120 +74,42 @@
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::fmt;
 use std::future::Future;
+use std::ops::Deref;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use async_channel::Sender;
-use async_io::Timer;
-use revault_auth_core::http::{HeaderValue, Request, Uri};
-use revault_auth_core::{AuthCore, BlockingTransport, Limits};
-use revault_auth_shared::Publication;
-use revault_auth_shared::command::{self, Command};
+use revault_auth_core::http::{Request, Uri};
+use revault_auth_core::{BlockingTransport, Limits};
+use revault_auth_shared::{Answer, Manager};
 
+pub use crate::runtime::AsyncIo;
 pub use revault_auth_core::{
     AccessToken, ApiKeySecret, AsyncTransport, Config, ConfigError, Event, SavedTokens, TokenError,
     TokenGeneration,
 };
-use revault_auth_shared::store::StoreLink;
-pub use revault_auth_shared::store::{FileStore, SessionKey, StoreError, TokenStore};
+pub use revault_auth_shared::store::{FileStore, SessionKey, StoreError, TokenStore, UpdateGuard};
 pub use revault_auth_shared::{
-    EVENT_CAPACITY, TokenReader, TokenRef, TokenSource, WallClock, broadcast,
+    DEFAULT_WAIT, EVENT_CAPACITY, TokenReader, TokenRef, TokenSource, WallClock, broadcast,
 };
 
-mod driver;
+mod runtime;
 
-/// How long [`TokenManager::token`] waits for a token by default.
-pub const DEFAULT_WAIT: Duration = Duration::from_secs(30);
+/// Options for a [`TokenManager`], from [`TokenManager::builder`].
+pub type Builder<T> = revault_auth_shared::Builder<AsyncIo, T>;
 
 /// Keeps a valid revault-api token, refreshed by a driver on its own
 /// thread. See the crate docs. A cheap handle: clones share the driver,
-/// which stops on [`shutdown`](Self::shutdown) or when the last clone is
-/// dropped.
-#[derive(Clone)]
-pub struct TokenManager {
-    publication: Arc<Publication>,
-    commands: Sender<Command>,
-    wait: Duration,
-}
+/// which stops on [`shutdown`](Manager::shutdown) or when the last clone is
+/// dropped. Its methods are the shared [`Manager`]'s.
+#[derive(Clone, Debug)]
+pub struct TokenManager(Manager<AsyncIo>);
 
-impl fmt::Debug for TokenManager {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenManager")
-            .field("publication", &self.publication)
-            .field("wait", &self.wait)
-            .finish_non_exhaustive()
-    }
-}
+impl Deref for TokenManager {
+    type Target = Manager<AsyncIo>;
 
-/// Options for a [`TokenManager`], from [`TokenManager::builder`].
-pub struct Builder<T> {
-    config: Config,
-    transport: T,
-    wait: Duration,
-    wall: WallClock,
-    store: Option<Arc<dyn TokenStore>>,
-}
-
-impl<T> fmt::Debug for Builder<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Builder")
-            .field("config", &self.config)
-            .field("wait", &self.wait)
-            .field("store", &self.store.is_some())
-            .finish_non_exhaustive()
-    }
-}
-
-impl<T: AsyncTransport> Builder<T> {
-    /// Shares the session with every process using `store` (see
-    /// [`revault_auth_shared::store`]): a saved usable token is served with
-    /// no request, the store's update lock is held around every request that
-    /// spends a refresh token or starts a session, a newer session found
-    /// there is used instead of sending, and new tokens are saved before
-    /// they are published. The store's blocking calls run on the `blocking`
-    /// thread pool.
-    #[must_use]
-    pub fn with_store(mut self, store: impl TokenStore + 'static) -> Self {
-        self.store = Some(Arc::new(store));
-        self
-    }
-
-    /// How long [`TokenManager::token`] waits (default [`DEFAULT_WAIT`]).
-    #[must_use]
-    pub fn wait_timeout(mut self, wait: Duration) -> Self {
-        self.wait = wait;
-        self
-    }
-
-    /// Where the wall clock is read (default `SystemTime::now`): tests use
-    /// it to simulate a suspend.
-    #[must_use]
-    pub fn wall_clock(mut self, wall: WallClock) -> Self {
-        self.wall = wall;
-        self
-    }
-
-    /// Starts the driver thread; fails with [`TokenError::Closed`] if it
-    /// cannot be spawned. Nothing is sent before the first call for a token
-    /// unless the configuration is eager.
-    pub fn build(self) -> Result<TokenManager, TokenError> {
-        let publication = Arc::new(Publication::new(self.config.token_uri(), self.wall));
-        let (commands, receiver) = async_channel::unbounded();
-        let store = self.store.map(|store| StoreLink::new(store, &self.config));
-        let core = AuthCore::new(self.config, Instant::now());
-        let driver = driver::Driver::new(core, Arc::clone(&publication), receiver, store);
-        let transport = self.transport;
-        std::thread::Builder::new()
-            .name("revault-auth".to_owned())
-            .spawn(move || async_io::block_on(driver.run(transport)))
-            .map_err(|_| TokenError::Closed)?;
-        Ok(TokenManager {
-            publication,
-            commands,
-            wait: self.wait,
-        })
+    fn deref(&self) -> &Manager<AsyncIo> {
+        &self.0
     }
 }
 
@@ -216,147 +142,34 @@ impl TokenManager {
         Self::builder(config, transport).build()
     }
 
-    /// Options (wait deadline, wall clock) for a manager sending through
-    /// `transport`.
+    /// Options (token store, wait deadline, wall clock) for a manager
+    /// sending through `transport`. `build` starts the driver thread and
+    /// fails with [`TokenError::Closed`] if it cannot be spawned.
     pub fn builder<T: AsyncTransport>(config: Config, transport: T) -> Builder<T> {
-        Builder {
-            config,
-            transport,
-            wait: DEFAULT_WAIT,
-            wall: WallClock::default(),
-            store: None,
-        }
+        Builder::new(config, transport)
     }
 
-    /// Sets how long [`token`](Self::token) waits when no valid token
+    /// Sets how long [`token`](Manager::token) waits when no valid token
     /// exists before returning [`TokenError::TimedOut`] (default
     /// [`DEFAULT_WAIT`]), for this handle. The driver keeps trying after a
     /// caller gives up.
     #[must_use]
-    pub fn wait_timeout(mut self, wait: Duration) -> Self {
-        self.wait = wait;
-        self
-    }
-
-    /// The published token if it is valid: no lock, no allocation, no
-    /// clock read. Never starts authentication.
-    #[inline]
-    pub fn try_token(&self) -> Option<TokenRef> {
-        self.publication.try_token()
-    }
-
-    /// A per-thread reader: one atomic load and a comparison per read,
-    /// borrowing the token (`try_token` costs about the same, with no setup).
-    pub fn reader(&self) -> TokenReader {
-        self.publication.reader()
-    }
-
-    /// A valid token: at once when one is published; otherwise starts the
-    /// driver on first demand and waits for a token, the error the API key
-    /// drew ([`TokenError::Failed`], at once) or the wait deadline
-    /// ([`TokenError::TimedOut`], with the last transient error).
-    #[inline]
-    pub async fn token(&self) -> Result<TokenRef, TokenError> {
-        if let Some(token) = self.try_token() {
-            return Ok(token);
-        }
-        if self.publication.demand() {
-            self.send(Command::Start);
-        }
-        let sleep = |deadline: Instant| async move {
-            Timer::at(deadline).await;
-        };
-        self.publication.wait(self.wait, sleep).await
-    }
-
-    /// Like [`token`](Self::token), as an `Arc`.
-    pub async fn token_owned(&self) -> Result<Arc<AccessToken>, TokenError> {
-        self.token().await.map(TokenRef::into_owned)
-    }
-
-    /// `Bearer <jwt>` for the `Authorization` header (marked sensitive).
-    pub async fn authorization(&self) -> Result<HeaderValue, TokenError> {
-        Ok(self.token().await?.header_value().clone())
-    }
-
-    /// revault-api answered 401 to a call made with `token`: it is
-    /// withdrawn at once and never served again, and the core always hears
-    /// of it (it ignores reports about a token already replaced), so many
-    /// failing calls cause one refresh. Returns whether `token` was the one
-    /// served until now.
-    pub fn invalidate(&self, token: &AccessToken) -> bool {
-        let generation = token.generation();
-        let served = self.publication.withdraw(generation);
-        self.send(Command::Rejected(generation));
-        served
-    }
-
-    /// Replaces the served token with a new one, now, as if revault-api had
-    /// rejected it (forced refreshes back to back follow the core's
-    /// backoff). Starts the driver if no token was asked for yet.
-    pub fn force_refresh(&self) {
-        match self.try_token() {
-            Some(token) => drop(self.invalidate(&token)),
-            None if self.publication.demand() => drop(self.send(Command::Start)),
-            None => {}
-        }
-    }
-
-    /// Replaces the API key (rotation, or recovery after the key was
-    /// refused). The current token keeps being served until it is due.
-    pub async fn update_api_key(
-        &self,
-        api_key_id: impl Into<String>,
-        api_key_secret: ApiKeySecret,
-    ) -> Result<(), TokenError> {
-        command::update_api_key(|c| self.send(c), api_key_id.into(), api_key_secret).await
-    }
-
-    /// Installs tokens from a token store and returns whether anything was
-    /// installed (see `AuthCore::restore`); a usable saved token is served
-    /// when this returns.
-    pub async fn restore(&self, saved: SavedTokens) -> bool {
-        command::restore(|c| self.send(c), saved).await
-    }
-
-    /// A snapshot of the current tokens for a token store; `None` when no
-    /// access token is usable or the driver has stopped.
-    pub async fn export(&self) -> Option<SavedTokens> {
-        command::export(|c| self.send(c)).await
-    }
-
-    /// A receiver for the core's events (tokens obtained, retries, expiry,
-    /// failure), none carrying a secret. Each subscriber gets every event
-    /// from now on; past [`EVENT_CAPACITY`] unread ones, the oldest are
-    /// dropped. The channel works on any executor.
-    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.publication.subscribe()
-    }
-
-    /// Stops the driver for good (for every handle) and waits until it
-    /// has: the token is dropped, nothing more is sent, and an in-flight
-    /// request is abandoned. Dropping the last handle stops it too.
-    pub async fn shutdown(&self) {
-        self.send(Command::Shutdown);
-        self.publication.closed().await;
-    }
-
-    fn send(&self, command: Command) -> bool {
-        self.commands.try_send(command).is_ok()
+    pub fn wait_timeout(self, wait: Duration) -> Self {
+        Self(self.0.wait_timeout(wait))
     }
 }
 
 impl TokenSource for TokenManager {
     fn token_owned(&self) -> impl Future<Output = Result<Arc<AccessToken>, TokenError>> + Send {
-        TokenManager::token_owned(self)
+        self.0.token_owned()
     }
 
     fn invalidate(&self, token: &AccessToken) -> bool {
-        TokenManager::invalidate(self, token)
+        self.0.invalidate(token)
     }
 
     fn api(&self) -> &Uri {
-        self.publication.api()
+        TokenSource::api(&self.0)
     }
 }
 
@@ -385,7 +198,7 @@ impl AsyncTransport for UreqTransport {
         &self,
         request: Request<Vec<u8>>,
         limits: Limits,
-    ) -> impl Future<Output = driver::Answer> + Send {
+    ) -> impl Future<Output = Answer> + Send {
         let transport = self.0.clone();
         blocking::unblock(move || BlockingTransport::send(&transport, request, limits))
     }

@@ -1,44 +1,57 @@
 //! # revault-auth-shared
 //!
 //! The part of a token manager that is the same whatever runs the
-//! [`AuthCore`](revault_auth_core::AuthCore): the tokio, async-std/smol and
-//! blocking ureq managers only drive it (spawn, send, sleep, feed back) and
-//! hand the core to a [`Publication`] after every input. It holds:
+//! [`AuthCore`](revault_auth_core::AuthCore). An adapter is a runtime and
+//! a transport; everything else is here:
 //!
-//! - the **published token** (an `ArcSwapOption` and a version: a read
-//!   compares the version with the thread's shelf and lends from it, no
-//!   lock, no allocation, no clock, no shared write), withdrawn at once by
-//!   [`Publication::withdraw`] and never published again once a generation
-//!   was reported rejected (the **watermark**), even when a suspend moves
-//!   the core's deadlines and the core republishes;
-//! - the **wait outcome** ([`Publication::outcome`], [`Publication::wait`]):
-//!   a token, [`TokenError::Failed`](revault_auth_core::TokenError::Failed) at once when the API key was refused,
-//!   [`TokenError::Closed`](revault_auth_core::TokenError::Closed), or [`TokenError::TimedOut`](revault_auth_core::TokenError::TimedOut) with the last error;
-//! - the core's **events**, fanned out to every subscriber as a
+//! - **The async manager** ([`Manager`], its [`Builder`] and the drive
+//!   loop), written once over the small [`Runtime`] trait: spawn the
+//!   driver, sleep until an instant, run blocking work off the loop. The
+//!   tokio and async-std/smol adapters implement it and name the manager
+//!   `TokenManager`.
+//! - **The engine** ([`Engine`]): the core, the store link and the
+//!   publication, and the order in which a driver works them (wake with
+//!   both clocks, store job, send, feed, publish). The async loop and the
+//!   blocking ureq manager both drive it.
+//! - **Commands** ([`command`]): what a handle asks of its driver.
+//! - **The token store link** ([`store::StoreLink`]): the protocol for
+//!   sharing one session between processes, as jobs the driver runs where
+//!   blocking is harmless.
+//! - **The read path**: the published token ([`Publication`]: an
+//!   `ArcSwapOption` and a version; a read compares the version with the
+//!   thread's shelf and lends from it, no lock, no allocation, no clock,
+//!   no shared write), withdrawn at once by [`Publication::withdraw`] and
+//!   never published again once a generation was reported rejected (the
+//!   **watermark**); the **wait outcome** ([`Publication::wait`]); the
+//!   core's **events**, fanned out to every subscriber as a
 //!   [`broadcast::Receiver<Event>`](tokio::sync::broadcast::Receiver) (a
-//!   runtime-free channel: it works under any executor and blocking);
-//! - [`TokenRef`], the borrowed token every manager returns;
+//!   runtime-free channel); [`TokenRef`] and [`TokenReader`].
 //! - [`TokenSource`], the small trait the middleware takes, implemented by
-//!   every manager;
-//! - [`store::StoreLink`], the protocol for sharing one session between
-//!   processes through a token store, for every manager.
+//!   every manager.
 //!
-//! Nothing here reads a clock on the read path, spawns or sleeps: readers
-//! never need a runtime.
+//! Nothing on the read path reads a clock, spawns or sleeps: readers never
+//! need a runtime.
 
 mod clock;
 pub mod command;
+mod driver;
+mod engine;
 mod lend;
+mod manager;
 mod publication;
 mod reader;
+mod runtime;
 pub mod seed;
 mod source;
 pub mod store;
 mod token_ref;
 
 pub use crate::clock::{HEARTBEAT, WallClock};
+pub use crate::engine::{Answer, Engine, Sent};
+pub use crate::manager::{Builder, DEFAULT_WAIT, Manager};
 pub use crate::publication::{EVENT_CAPACITY, Publication};
 pub use crate::reader::TokenReader;
+pub use crate::runtime::Runtime;
 pub use crate::source::TokenSource;
 pub use crate::token_ref::TokenRef;
 

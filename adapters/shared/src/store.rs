@@ -1,8 +1,13 @@
 //! Sharing one session between processes through a [`TokenStore`]: the
-//! protocol of `revault_auth_store`, written once for every manager. The
-//! managers only say where the store's blocking calls run ([`Blocking`]:
-//! tokio's blocking pool, `blocking::unblock`, or in place) and call
-//! [`StoreLink::step`] before they send or publish anything.
+//! protocol of `revault_auth_store`, written once for every manager.
+//!
+//! [`StoreLink`] decides which store call comes next
+//! ([`StoreLink::next_job`]) and applies its outcome
+//! ([`StoreLink::finish`]); it never calls the store itself. The manager
+//! runs each [`StoreJob`] where it wants: an async driver on its runtime's
+//! blocking pool while its timers and commands go on (a store that takes
+//! its time cannot keep a token served past its deadline), the blocking
+//! manager in place.
 //!
 //! What a manager with a store promises:
 //! - **Start from the store**: a saved usable session is served with no
@@ -10,9 +15,11 @@
 //! - **One spender per refresh token**: before any request that spends a
 //!   refresh token or starts a session, it takes the store's update lock
 //!   (waiting at most the core's request timeout), loads again, and uses a
-//!   newer session found there instead of sending.
+//!   newer session found there instead of sending. Nothing is sent while a
+//!   store call is under way.
 //! - **Saved before published**: new tokens are saved with
-//!   compare-and-swap before any caller sees them; the lock is released
+//!   compare-and-swap before any caller sees them (until then the token
+//!   served before stays, up to its own deadline); the lock is released
 //!   once nothing is in flight.
 //! - **One session per (API URL, workspace, API key id)**: the key comes
 //!   from the manager's own configuration, and the core refuses a snapshot
@@ -22,35 +29,15 @@
 //! manager: it logs a warning and goes on alone, as it would without one.
 
 use std::fmt;
-use std::future::Future;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use revault_auth_core::{AuthCore, Config, SavedTokens};
 pub use revault_auth_store::{FileStore, SessionKey, StoreError, TokenStore, UpdateGuard};
 
-use crate::WallClock;
-
-/// Runs a store's blocking call where the runtime wants it.
-pub trait Blocking {
-    /// Runs `work`; `None` when it could not run (the runtime is shutting
-    /// down, or `work` panicked).
-    fn run<R: Send + 'static>(
-        work: impl FnOnce() -> R + Send + 'static,
-    ) -> impl Future<Output = Option<R>> + Send;
-}
-
-/// Runs blocking calls in place: for a blocking manager.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct InPlace;
-
-impl Blocking for InPlace {
-    fn run<R: Send + 'static>(
-        work: impl FnOnce() -> R + Send + 'static,
-    ) -> impl Future<Output = Option<R>> + Send {
-        std::future::ready(Some(work()))
-    }
-}
+/// Attempts at saving one token version when other processes keep saving
+/// without the lock.
+const SAVE_ATTEMPTS: u8 = 2;
 
 /// The session key of the tokens a manager built from `config` obtains.
 pub fn session_key(config: &Config) -> SessionKey {
@@ -61,12 +48,62 @@ pub fn session_key(config: &Config) -> SessionKey {
     SessionKey::new(base, config.workspace(), config.api_key_id())
 }
 
-/// One manager's link to a shared store: the store, its session key, and
-/// the update lock while this manager holds it.
+/// One call (or two) to the store, to run where blocking is harmless.
+pub struct StoreJob(Box<dyn FnOnce() -> StoreOutcome + Send>);
+
+impl StoreJob {
+    /// Calls the store; may block for as long as the store takes.
+    pub fn run(self) -> StoreOutcome {
+        (self.0)()
+    }
+}
+
+impl fmt::Debug for StoreJob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("StoreJob")
+    }
+}
+
+/// What a [`StoreJob`] brought back, for [`StoreLink::finish`].
+pub struct StoreOutcome(Done);
+
+impl fmt::Debug for StoreOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("StoreOutcome")
+    }
+}
+
+type Loaded = Result<Option<SavedTokens>, StoreError>;
+
+enum Done {
+    Loaded(Loaded),
+    Locked(Result<UpdateGuard, StoreError>, Loaded),
+    /// A save, and on a conflict what the store holds instead.
+    Saved(Result<u64, StoreError>, Option<Loaded>),
+    Released,
+}
+
+/// The job under way, and what its outcome is for.
+#[derive(Clone, Copy, Debug)]
+enum Pending {
+    Load,
+    Lock,
+    Release,
+    Save { token_version: u64, attempt: u8 },
+}
+
+/// One manager's link to a shared store: the store, its session key, the
+/// update lock while this manager holds it, and the job under way.
 pub struct StoreLink {
     store: Arc<dyn TokenStore>,
     key: SessionKey,
     guard: Option<UpdateGuard>,
+    started: bool,
+    pending: Option<Pending>,
+    /// The lock could not be taken: the request due goes without it.
+    unlocked: bool,
+    /// A save lost to a conflict, to try again over the version found.
+    retry: Option<(u64, Option<u64>)>,
     /// The core's token version whose save failed: not retried on every
     /// wake-up.
     failed_save: Option<u64>,
@@ -77,6 +114,7 @@ impl fmt::Debug for StoreLink {
         f.debug_struct("StoreLink")
             .field("key", &self.key)
             .field("locked", &self.guard.is_some())
+            .field("pending", &self.pending)
             .finish_non_exhaustive()
     }
 }
@@ -88,6 +126,10 @@ impl StoreLink {
             store,
             key: session_key(config),
             guard: None,
+            started: false,
+            pending: None,
+            unlocked: false,
+            retry: None,
             failed_save: None,
         }
     }
@@ -102,153 +144,190 @@ impl StoreLink {
         self.guard.is_some()
     }
 
-    /// At start: installs a saved usable session (served with no request).
-    /// Returns whether one was installed.
-    pub async fn start<B: Blocking>(&mut self, core: &mut AuthCore, wall: WallClock) -> bool {
-        match self.load::<B>().await {
-            Some(saved) => core.restore(saved, Instant::now(), wall.now()),
-            None => false,
-        }
+    /// A job is under way: nothing may be sent until it is finished.
+    pub fn busy(&self) -> bool {
+        self.pending.is_some()
     }
 
-    /// The whole protocol, called by the driver after every input and
-    /// before it polls the core for a request or publishes: saves new
-    /// tokens (before they are published), releases the update lock once
-    /// nothing is in flight, and, when the core is due to send, takes the
-    /// lock, reloads and installs a newer session found there (then
-    /// nothing is sent).
-    pub async fn step<B: Blocking>(&mut self, core: &mut AuthCore, wall: WallClock) {
-        if core.unsaved() && self.failed_save != Some(core.token_version()) {
-            self.save::<B>(core, wall.clone()).await;
-        }
-        if core.in_flight().is_none() && core.due(Instant::now()).is_none() {
-            self.guard = None;
-        }
-        if self.guard.is_none() && core.due(Instant::now()).is_some() {
-            self.lock_and_reload::<B>(core, wall).await;
-        }
+    /// The core is due to send but must take the store's lock first.
+    pub fn must_lock(&self, core: &AuthCore, now: Instant) -> bool {
+        self.guard.is_none() && !self.unlocked && core.due(now).is_some()
     }
 
-    /// [`step`](Self::step) for a blocking manager.
-    pub fn step_blocking(&mut self, core: &mut AuthCore, wall: &WallClock) {
-        futures_lite::future::block_on(self.step::<InPlace>(core, wall.clone()));
+    /// The core's tokens are new and not saved yet (nor given up on): they
+    /// must not be published.
+    pub fn holds_back(&self, core: &AuthCore) -> bool {
+        core.unsaved() && self.failed_save != Some(core.token_version())
     }
 
-    /// [`start`](Self::start) for a blocking manager.
-    pub fn start_blocking(&mut self, core: &mut AuthCore, wall: &WallClock) -> bool {
-        futures_lite::future::block_on(self.start::<InPlace>(core, wall.clone()))
-    }
-
-    async fn load<B: Blocking>(&self) -> Option<SavedTokens> {
+    /// The next store call, if one is needed and none is under way: the
+    /// saved session at start, a save of new tokens, the lock's release
+    /// once nothing is in flight, or, when the core is due to send, the
+    /// lock and a reload.
+    pub fn next_job(
+        &mut self,
+        core: &AuthCore,
+        now: Instant,
+        wall: SystemTime,
+    ) -> Option<StoreJob> {
+        if self.pending.is_some() {
+            return None;
+        }
         let (store, key) = (Arc::clone(&self.store), self.key.clone());
-        match B::run(load_job(store, key)).await {
-            Some(Ok(saved)) => saved,
-            Some(Err(error)) => {
-                tracing::warn!(%error, "cannot load the token store");
-                None
-            }
-            None => None,
+        if !self.started {
+            self.started = true;
+            return Some(self.start(Pending::Load, move || Done::Loaded(store.load(&key))));
         }
+        let version = core.token_version();
+        if self.holds_back(core)
+            && let Some(tokens) = core.export(now, wall)
+        {
+            let (expected, attempt) = match self.retry.take() {
+                Some((retried, found)) if retried == version => (found, SAVE_ATTEMPTS),
+                _ => (core.saved_version(), 1),
+            };
+            let save = move || match store.save(&key, &tokens, expected) {
+                Err(conflict @ StoreError::Conflict { .. }) => {
+                    Done::Saved(Err(conflict), Some(store.load(&key)))
+                }
+                saved => Done::Saved(saved, None),
+            };
+            let pending = Pending::Save {
+                token_version: version,
+                attempt,
+            };
+            return Some(self.start(pending, save));
+        }
+        let due = core.due(now).is_some();
+        if !due || core.in_flight().is_some() {
+            self.unlocked = false;
+        }
+        if !due
+            && core.in_flight().is_none()
+            && let Some(guard) = self.guard.take()
+        {
+            return Some(self.start(Pending::Release, move || {
+                drop(guard);
+                Done::Released
+            }));
+        }
+        if self.must_lock(core, now) {
+            let deadline = now + core.config().policy().request_timeout;
+            let lock = move || {
+                let guard = store.lock_for_update(&key, deadline);
+                Done::Locked(guard, store.load(&key))
+            };
+            return Some(self.start(Pending::Lock, lock));
+        }
+        None
     }
 
-    async fn lock_and_reload<B: Blocking>(&mut self, core: &mut AuthCore, wall: WallClock) {
-        let deadline = Instant::now() + core.config().policy().request_timeout;
-        let (store, key) = (Arc::clone(&self.store), self.key.clone());
-        let reloaded = B::run(lock_and_load_job(store, key, deadline)).await;
-        let Some((guard, saved)) = reloaded else {
+    fn start(&mut self, pending: Pending, job: impl FnOnce() -> Done + Send + 'static) -> StoreJob {
+        self.pending = Some(pending);
+        StoreJob(Box::new(move || StoreOutcome(job())))
+    }
+
+    /// Applies the outcome of the job under way; `None` when it could not
+    /// run to its end (it counts as failed).
+    pub fn finish(
+        &mut self,
+        core: &mut AuthCore,
+        outcome: Option<StoreOutcome>,
+        now: Instant,
+        wall: SystemTime,
+    ) {
+        let Some(pending) = self.pending.take() else {
             return;
         };
+        match (pending, outcome.map(|outcome| outcome.0)) {
+            (Pending::Load, Some(Done::Loaded(loaded))) => {
+                if let Some(saved) = usable(loaded) {
+                    core.restore(saved, now, wall);
+                }
+            }
+            (Pending::Lock, Some(Done::Locked(guard, loaded))) => {
+                self.locked_and_loaded(core, guard, loaded, now, wall);
+            }
+            (Pending::Lock, None) => self.unlocked = true,
+            (
+                Pending::Save {
+                    token_version,
+                    attempt,
+                },
+                Some(Done::Saved(saved, stored)),
+            ) => {
+                self.saved(core, (token_version, attempt), saved, stored, (now, wall));
+            }
+            (Pending::Save { token_version, .. }, None) => self.failed_save = Some(token_version),
+            _ => {}
+        }
+    }
+
+    fn locked_and_loaded(
+        &mut self,
+        core: &mut AuthCore,
+        guard: Result<UpdateGuard, StoreError>,
+        loaded: Loaded,
+        now: Instant,
+        wall: SystemTime,
+    ) {
         match guard {
             Ok(guard) => self.guard = Some(guard),
-            Err(error) => tracing::warn!(%error, "sending without the token store's update lock"),
-        }
-        match saved {
-            // Only a session saved since this manager last saw the store:
-            // the one it already knew may be the token just rejected.
-            Ok(Some(saved)) if core.saved_version().is_none_or(|seen| saved.version > seen) => {
-                if core.restore(saved, Instant::now(), wall.now()) {
-                    tracing::debug!("using the session another process saved");
-                }
+            Err(error) => {
+                tracing::warn!(%error, "sending without the token store's update lock");
+                self.unlocked = true;
             }
-            Ok(_) => {}
-            Err(error) => tracing::warn!(%error, "cannot load the token store"),
         }
-        if core.due(Instant::now()).is_none() {
-            self.guard = None;
+        // Only a session saved since this manager last saw the store: the
+        // one it already knew may be the token just rejected.
+        if let Some(saved) = usable(loaded)
+            && core.saved_version().is_none_or(|seen| saved.version > seen)
+            && core.restore(saved, now, wall)
+        {
+            tracing::debug!("using the session another process saved");
         }
     }
 
-    /// Compare-and-swap save of the core's tokens; on a conflict (a process
-    /// saved without the lock), the stored session is used if it is newer,
-    /// and ours is saved over it otherwise.
-    async fn save<B: Blocking>(&mut self, core: &mut AuthCore, wall: WallClock) {
-        let Some(tokens) = core.export(Instant::now(), wall.now()) else {
-            return;
-        };
-        let mut expected = core.saved_version();
-        for _ in 0..2 {
-            let (store, key, snapshot) =
-                (Arc::clone(&self.store), self.key.clone(), tokens.clone());
-            let saved = B::run(save_job(store, key, snapshot, expected)).await;
-            match saved {
-                Some(Ok(version)) => {
-                    core.mark_saved(version);
+    /// A compare-and-swap save's outcome. On a conflict (a process saved
+    /// without the lock), the stored session is used if it is newer, and
+    /// ours is saved over it otherwise.
+    fn saved(
+        &mut self,
+        core: &mut AuthCore,
+        (token_version, attempt): (u64, u8),
+        saved: Result<u64, StoreError>,
+        stored: Option<Loaded>,
+        (now, wall): (Instant, SystemTime),
+    ) {
+        match saved {
+            // Tokens that changed meanwhile are saved on their own.
+            Ok(version) if core.token_version() == token_version => core.mark_saved(version),
+            Ok(_) => {}
+            Err(StoreError::Conflict { found, .. }) => {
+                let restored = stored
+                    .and_then(usable)
+                    .is_some_and(|stored| core.restore(stored, now, wall));
+                if restored {
                     return;
                 }
-                Some(Err(StoreError::Conflict { found, .. })) => {
-                    let stored = self.load::<B>().await;
-                    if let Some(stored) = stored
-                        && core.restore(stored, Instant::now(), wall.now())
-                    {
-                        return;
-                    }
-                    expected = found;
+                if attempt < SAVE_ATTEMPTS {
+                    self.retry = Some((token_version, found));
+                } else {
+                    self.failed_save = Some(token_version);
                 }
-                Some(Err(error)) => {
-                    tracing::warn!(%error, "cannot save to the token store");
-                    break;
-                }
-                None => break,
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot save to the token store");
+                self.failed_save = Some(token_version);
             }
         }
-        self.failed_save = Some(core.token_version());
     }
 }
 
-// The blocking jobs are built outside the async methods: a closure written
-// inside one would carry its lifetimes, and the compiler could then not
-// prove the method's future `Send` (rust-lang/rust#110338).
-
-type Loaded = Result<Option<SavedTokens>, StoreError>;
-
-fn load_job(store: Arc<dyn TokenStore>, key: SessionKey) -> impl FnOnce() -> Loaded + Send {
-    move || store.load(&key)
-}
-
-fn lock_and_load_job(
-    store: Arc<dyn TokenStore>,
-    key: SessionKey,
-    deadline: Instant,
-) -> impl FnOnce() -> (Result<UpdateGuard, StoreError>, Loaded) + Send {
-    move || {
-        let guard = store.lock_for_update(&key, deadline);
-        (guard, store.load(&key))
-    }
-}
-
-fn save_job(
-    store: Arc<dyn TokenStore>,
-    key: SessionKey,
-    tokens: SavedTokens,
-    expected: Option<u64>,
-) -> impl FnOnce() -> Result<u64, StoreError> + Send {
-    move || store.save(&key, &tokens, expected)
-}
-
-/// The futures of [`StoreLink`] can run on a multi-threaded runtime.
-#[allow(dead_code)]
-fn futures_are_send(link: &mut StoreLink, core: &mut AuthCore) {
-    fn send<T: Send>(_: T) {}
-    send(link.step::<InPlace>(core, WallClock::default()));
-    send(link.start::<InPlace>(core, WallClock::default()));
+/// A loaded snapshot, or `None` (logged when the store failed).
+fn usable(loaded: Loaded) -> Option<SavedTokens> {
+    loaded
+        .inspect_err(|error| tracing::warn!(%error, "cannot load the token store"))
+        .ok()
+        .flatten()
 }

@@ -43,31 +43,30 @@
 //! outside one they return [`TokenError::NoRuntime`] (they never panic).
 //! Either flavour works. The default transport is a `reqwest` client, which
 //! needs tokio's reactor too: a manager whose transport is reqwest cannot be
-//! driven by another runtime. The task ends on [`TokenManager::shutdown`]
+//! driven by another runtime. The task ends on [`TokenManager::shutdown`](Manager::shutdown)
 //! (callable through any handle or `Arc`) or when the last handle is
 //! dropped; in-flight requests are cancelled with it.
 //!
 //! ## Handles and lifecycle
 //! [`TokenManager`] is a handle: `clone()` costs two reference-count
 //! increments, and every clone drives the same task. The API is the same on
-//! the async-std/smol and ureq managers: [`token`](TokenManager::token),
-//! [`token_owned`](TokenManager::token_owned),
-//! [`invalidate`](TokenManager::invalidate) (always reaches the core),
-//! [`force_refresh`](TokenManager::force_refresh),
-//! [`update_api_key`](TokenManager::update_api_key) (also revives a manager
+//! the async-std/smol and ureq managers: [`token`](Manager::token),
+//! [`token_owned`](Manager::token_owned),
+//! [`invalidate`](Manager::invalidate) (always reaches the core),
+//! [`force_refresh`](Manager::force_refresh),
+//! [`update_api_key`](Manager::update_api_key) (also revives a manager
 //! whose key was refused: callers get [`TokenError::Failed`] at once until
-//! then, and the task keeps running), [`restore`](TokenManager::restore) /
-//! [`export`](TokenManager::export), [`subscribe`](TokenManager::subscribe)
-//! and [`shutdown`](TokenManager::shutdown).
+//! then, and the task keeps running), [`restore`](Manager::restore) /
+//! [`export`](Manager::export), [`subscribe`](Manager::subscribe)
+//! and [`shutdown`](Manager::shutdown).
 //!
 //! ## The read path
-//! [`TokenManager::try_token`] (and [`TokenManager::token`] when a token is
+//! [`TokenManager::try_token`](Manager::try_token) (and [`TokenManager::token`](Manager::token) when a token is
 //! published) reads the publication's version and, when it is the one this
 //! thread saw last, lends the token from the thread's own shelf: no lock, no
 //! allocation, no atomic read-modify-write, no write to shared memory and no
-//! clock read (about 6.5 ns; README has the figures beside the floor and
-//! aliri_tokens). The [`TokenRef`] it returns may be held across the HTTP
-//! call's `.await` (see its docs); [`TokenManager::reader`] makes a
+//! clock read (README has the figures). The [`TokenRef`] it returns may be held across the HTTP
+//! call's `.await` (see its docs); [`TokenManager::reader`](Manager::reader) makes a
 //! per-thread [`TokenReader`] cheaper still.
 //!
 //! Without a clock read the reader cannot check expiry itself; instead the
@@ -77,8 +76,18 @@
 //! The task also wakes every [`HEARTBEAT`](revault_auth_shared::HEARTBEAT)
 //! (1 s) to compare the wall clock with the monotonic one, so after a
 //! suspend the token is withdrawn within a second of waking. A generation
-//! reported with [`TokenManager::invalidate`] is withdrawn at once and never
-//! served again.
+//! reported with [`TokenManager::invalidate`](Manager::invalidate) is withdrawn at once and never
+//! served again. The task never waits on a token store in place: the
+//! store's calls run on tokio's blocking pool while its deadlines and
+//! commands go on.
+//!
+//! ## Where the code is
+//! The handle, builder and drive loop are `revault-auth-shared`'s
+//! [`Manager`], the same for every async
+//! runtime; this crate holds the tokio [`Runtime`](revault_auth_shared::Runtime)
+//! ([`Tokio`]), the reqwest transport and the public names.
+//! [`TokenManager`] dereferences to the shared manager, where its methods
+//! are documented.
 //!
 //! ## Transport
 //! The default transport is a `reqwest` 0.12 client (rustls) that never
@@ -99,119 +108,45 @@
 //! (status or transport error kind, elapsed time); none carries a body, a
 //! header or a secret. The background task logs to the `tracing` subscriber
 //! that was current where the manager was built (even a thread-local one).
-//! [`TokenManager::subscribe`] forwards the core's [`Event`]s, which carry
+//! [`TokenManager::subscribe`](Manager::subscribe) forwards the core's [`Event`]s, which carry
 //! no secret either.
 
-use std::fmt;
 use std::future::Future;
+use std::ops::Deref;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use revault_auth_core::http::{HeaderValue, Uri};
-use revault_auth_core::{AuthCore, AuthError, TransportErrorKind};
-use revault_auth_shared::Publication;
-use revault_auth_shared::command::{self, Command};
-use revault_auth_shared::store::StoreLink;
-use tokio::sync::{broadcast, mpsc};
-use tracing::instrument::WithSubscriber;
+use revault_auth_core::http::Uri;
+use revault_auth_core::{AuthError, TransportErrorKind};
+use revault_auth_shared::Manager;
 
+pub use crate::runtime::Tokio;
 pub use crate::transport::ReqwestTransport;
 pub use revault_auth_core::{
     AccessToken, ApiKeySecret, AsyncTransport, Config, ConfigError, Event, SavedTokens, TokenError,
     TokenGeneration,
 };
-pub use revault_auth_shared::store::{FileStore, SessionKey, StoreError, TokenStore};
-pub use revault_auth_shared::{TokenReader, TokenRef, TokenSource, WallClock};
+pub use revault_auth_shared::store::{FileStore, SessionKey, StoreError, TokenStore, UpdateGuard};
+pub use revault_auth_shared::{DEFAULT_WAIT, TokenReader, TokenRef, TokenSource, WallClock};
 
-mod driver;
+mod runtime;
 mod transport;
 
-/// How long [`TokenManager::token`] waits by default.
-pub const DEFAULT_WAIT: Duration = Duration::from_secs(30);
+/// Options for a [`TokenManager`], from [`TokenManager::builder`].
+pub type Builder<T> = revault_auth_shared::Builder<Tokio, T>;
 
 /// Keeps a valid revault-api access token, refreshed by a background task.
 /// A cheap handle: clones share the task, which stops on
-/// [`shutdown`](Self::shutdown) or when the last clone is dropped.
-#[derive(Clone)]
-pub struct TokenManager {
-    publication: Arc<Publication>,
-    commands: mpsc::UnboundedSender<Command>,
-    wait: Duration,
-}
+/// [`shutdown`](Manager::shutdown) or when the last clone is dropped. Its
+/// methods are the shared [`Manager`]'s.
+#[derive(Clone, Debug)]
+pub struct TokenManager(Manager<Tokio>);
 
-impl fmt::Debug for TokenManager {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenManager")
-            .field("publication", &self.publication)
-            .field("wait", &self.wait)
-            .finish_non_exhaustive()
-    }
-}
+impl Deref for TokenManager {
+    type Target = Manager<Tokio>;
 
-/// Options for a [`TokenManager`], from [`TokenManager::builder`].
-pub struct Builder<T> {
-    config: Config,
-    transport: T,
-    wait: Duration,
-    wall: WallClock,
-    store: Option<Arc<dyn TokenStore>>,
-}
-
-impl<T> fmt::Debug for Builder<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Builder")
-            .field("config", &self.config)
-            .field("wait", &self.wait)
-            .field("store", &self.store.is_some())
-            .finish_non_exhaustive()
-    }
-}
-
-impl<T: AsyncTransport> Builder<T> {
-    /// Shares the session with every process using `store` (see
-    /// [`revault_auth_shared::store`]): a saved usable token is served with
-    /// no request, the store's update lock is held around every request that
-    /// spends a refresh token or starts a session, a newer session found
-    /// there is used instead of sending, and new tokens are saved before
-    /// they are published. The store's blocking calls run on tokio's
-    /// blocking pool.
-    #[must_use]
-    pub fn with_store(mut self, store: impl TokenStore + 'static) -> Self {
-        self.store = Some(Arc::new(store));
-        self
-    }
-
-    /// How long [`TokenManager::token`] waits (default [`DEFAULT_WAIT`]).
-    #[must_use]
-    pub fn wait_timeout(mut self, wait: Duration) -> Self {
-        self.wait = wait;
-        self
-    }
-
-    /// Where the wall clock is read (default `SystemTime::now`): tests use
-    /// it to simulate a suspend.
-    #[must_use]
-    pub fn wall_clock(mut self, wall: WallClock) -> Self {
-        self.wall = wall;
-        self
-    }
-
-    /// Spawns the background task on the current runtime.
-    pub fn build(self) -> Result<TokenManager, TokenError> {
-        let handle = runtime()?;
-        let publication = Arc::new(Publication::new(self.config.token_uri(), self.wall));
-        let (commands, receiver) = mpsc::unbounded_channel();
-        let store = self.store.map(|store| StoreLink::new(store, &self.config));
-        let core = AuthCore::new(self.config, Instant::now());
-        let driver = driver::Driver::new(core, self.transport, Arc::clone(&publication), store);
-        // The task logs to the subscriber current here, even one set with
-        // `tracing::subscriber::set_default` on this thread only.
-        handle.spawn(driver.run(receiver).with_current_subscriber());
-        Ok(TokenManager {
-            publication,
-            commands,
-            wait: self.wait,
-        })
+    fn deref(&self) -> &Manager<Tokio> {
+        &self.0
     }
 }
 
@@ -219,8 +154,8 @@ impl TokenManager {
     /// A manager using the default transport: a `reqwest` client that never
     /// follows redirects. Must be called inside a tokio runtime.
     pub fn new(config: Config) -> Result<Self, TokenError> {
-        runtime()?;
-        let transport = transport::ReqwestTransport::new().map_err(|_| {
+        runtime::current()?;
+        let transport = ReqwestTransport::new().map_err(|_| {
             tracing::warn!("could not build the HTTP client");
             TokenError::Failed(AuthError::Transport(TransportErrorKind::Other))
         })?;
@@ -244,13 +179,13 @@ impl TokenManager {
         config: Config,
         client: reqwest::Client,
     ) -> Result<Self, TokenError> {
-        Self::with_transport(config, transport::ReqwestTransport::from_client(client))
+        Self::with_transport(config, ReqwestTransport::from_client(client))
     }
 
     /// A manager sending through any [`AsyncTransport`] (for example
-    /// `revault_auth_core::testing::ScriptedTransport` (feature `testing`) in unit tests). The
-    /// transport must not follow redirects. Must be called inside a tokio
-    /// runtime.
+    /// `revault_auth_core::testing::ScriptedTransport` (feature `testing`)
+    /// in unit tests). The transport must not follow redirects. Must be
+    /// called inside a tokio runtime.
     pub fn with_transport(
         config: Config,
         transport: impl AsyncTransport,
@@ -258,163 +193,33 @@ impl TokenManager {
         Self::builder(config, transport).build()
     }
 
-    /// Options (wait deadline, wall clock) for a manager sending through
-    /// `transport`.
+    /// Options (token store, wait deadline, wall clock) for a manager
+    /// sending through `transport`.
     pub fn builder<T: AsyncTransport>(config: Config, transport: T) -> Builder<T> {
-        Builder {
-            config,
-            transport,
-            wait: DEFAULT_WAIT,
-            wall: WallClock::default(),
-            store: None,
-        }
+        Builder::new(config, transport)
     }
 
-    /// Sets how long [`token`](Self::token) waits for a token before
+    /// Sets how long [`token`](Manager::token) waits for a token before
     /// returning [`TokenError::TimedOut`] (default [`DEFAULT_WAIT`]), for
     /// this handle. The background task keeps trying after a caller gives up.
     #[must_use]
-    pub fn wait_timeout(mut self, wait: Duration) -> Self {
-        self.wait = wait;
-        self
-    }
-
-    /// The published token, if one is valid: no lock, no allocation, no
-    /// clock read. Never starts authentication; see [`token`](Self::token).
-    #[inline]
-    pub fn try_token(&self) -> Option<TokenRef> {
-        self.publication.try_token()
-    }
-
-    /// A reader for one thread or task: its [`TokenReader::try_token`] costs
-    /// one atomic load and a pointer comparison, whatever the number of
-    /// threads reading, and borrows the token instead of handing out a
-    /// [`TokenRef`]. [`try_token`](Self::try_token) costs about the same
-    /// with no setup (README, Performance), so a reader is only worth
-    /// keeping where a borrowed `&AccessToken` is all that is needed.
-    pub fn reader(&self) -> TokenReader {
-        self.publication.reader()
-    }
-
-    /// A valid token: at once when one is published; otherwise starts the
-    /// background task on first demand and waits for a token, the error the
-    /// API key drew ([`TokenError::Failed`], at once) or the wait deadline
-    /// ([`TokenError::TimedOut`], with the last transient error). However
-    /// many callers wait, the server sees one request at a time.
-    #[inline]
-    pub async fn token(&self) -> Result<TokenRef, TokenError> {
-        match self.try_token() {
-            Some(token) => Ok(token),
-            None => self.wait_for_token().await,
-        }
-    }
-
-    /// Like [`token`](Self::token), as an `Arc`.
-    pub async fn token_owned(&self) -> Result<Arc<AccessToken>, TokenError> {
-        self.token().await.map(TokenRef::into_owned)
-    }
-
-    /// The `Authorization` header value (`Bearer <jwt>`, marked sensitive) of
-    /// a valid token, waiting like [`token`](Self::token).
-    pub async fn authorization(&self) -> Result<HeaderValue, TokenError> {
-        self.token().await.map(|token| token.header_value().clone())
-    }
-
-    /// Reports that revault-api answered 401 to a call made with `token`.
-    /// The token is withdrawn at once and never served again, and the core
-    /// always hears of it (it ignores reports about a token already
-    /// replaced), so many callers failing with one token cause one refresh.
-    /// Returns whether `token` was the one served until now.
-    pub fn invalidate(&self, token: &AccessToken) -> bool {
-        let generation = token.generation();
-        let served = self.publication.withdraw(generation);
-        self.send(Command::Rejected(generation));
-        served
-    }
-
-    /// Replaces the served token with a new one, now: it is withdrawn as if
-    /// revault-api had rejected it (so forced refreshes back to back follow
-    /// the core's backoff). Starts the task if no token was asked for yet.
-    pub fn force_refresh(&self) {
-        match self.try_token() {
-            Some(token) => drop(self.invalidate(&token)),
-            None if self.publication.demand() => drop(self.send(Command::Start)),
-            None => {}
-        }
-    }
-
-    /// Replaces the API key (rotation, or recovery after the key was
-    /// refused). The current token keeps being served until it is due; the
-    /// next one comes from the new key.
-    pub async fn update_api_key(
-        &self,
-        api_key_id: impl Into<String>,
-        api_key_secret: ApiKeySecret,
-    ) -> Result<(), TokenError> {
-        command::update_api_key(|c| self.send(c), api_key_id.into(), api_key_secret).await
-    }
-
-    /// A receiver for the core's events (tokens obtained, retries, expiry,
-    /// failure). A slow receiver loses the oldest events (see
-    /// [`broadcast`]); none carries a secret.
-    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.publication.subscribe()
-    }
-
-    /// Installs tokens from a token store (see
-    /// [`AuthCore::restore`](revault_auth_core::AuthCore::restore)) and
-    /// returns whether anything was installed. When it returns `true` and
-    /// the saved access token was usable, [`try_token`](Self::try_token)
-    /// already serves it: no request was made, and none is made until it is
-    /// due for refresh (or until first demand, if none was made yet).
-    pub async fn restore(&self, saved: SavedTokens) -> bool {
-        command::restore(|c| self.send(c), saved).await
-    }
-
-    /// A snapshot of the current tokens for a token store (see
-    /// [`AuthCore::export`](revault_auth_core::AuthCore::export)); `None`
-    /// when no access token is usable or the task has ended. Save it before
-    /// relying on it elsewhere: the refresh token in it is the only one.
-    pub async fn export(&self) -> Option<SavedTokens> {
-        command::export(|c| self.send(c)).await
-    }
-
-    /// Stops the background task for every handle and waits for it to end.
-    /// Dropping the last handle stops it too, without waiting.
-    pub async fn shutdown(&self) {
-        self.send(Command::Shutdown);
-        self.publication.closed().await;
-    }
-
-    fn send(&self, command: Command) -> bool {
-        self.commands.send(command).is_ok()
-    }
-
-    async fn wait_for_token(&self) -> Result<TokenRef, TokenError> {
-        if self.publication.demand() {
-            self.send(Command::Start);
-        }
-        let sleep = |deadline: Instant| tokio::time::sleep_until(deadline.into());
-        self.publication.wait(self.wait, sleep).await
+    pub fn wait_timeout(self, wait: Duration) -> Self {
+        Self(self.0.wait_timeout(wait))
     }
 }
 
 impl TokenSource for TokenManager {
     fn token_owned(&self) -> impl Future<Output = Result<Arc<AccessToken>, TokenError>> + Send {
-        TokenManager::token_owned(self)
+        self.0.token_owned()
     }
 
     fn invalidate(&self, token: &AccessToken) -> bool {
-        TokenManager::invalidate(self, token)
+        self.0.invalidate(token)
     }
 
     fn api(&self) -> &Uri {
-        self.publication.api()
+        TokenSource::api(&self.0)
     }
-}
-
-fn runtime() -> Result<tokio::runtime::Handle, TokenError> {
-    tokio::runtime::Handle::try_current().map_err(|_| TokenError::NoRuntime)
 }
 
 /// The README's example, compiled as a doctest.

@@ -59,8 +59,15 @@
 //! - Event callbacks run on the thread that drove the exchange, with no
 //!   lock held: they may call back into the manager.
 //!
+//! ## Where the code is
+//! Only the inline drive (who drives, when, and waiting on a condition
+//! variable) is this crate's. What a drive does (clocks, commands, the
+//! token store, sending and feeding, publishing) is the
+//! [`Engine`] shared with the async managers,
+//! run here in place on the caller's thread.
+//!
 //! ## Logs
-//! `tracing` debug events, target `revault_auth_ureq`: `sending token request`
+//! `tracing` debug events, target `revault_auth_shared::engine`: `sending token request`
 //! (`request_id`, `purpose`), `answer` (`request_id`, `status`),
 //! `transport error` (`request_id`, `error`) and `token event` (the core's
 //! [`Event`], which carries no secret). No body, header or token is ever
@@ -75,23 +82,21 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, TryLockError};
 use std::time::{Duration, Instant};
 
+use revault_auth_core::TransportErrorKind;
 use revault_auth_core::http::{HeaderValue, Uri};
-use revault_auth_core::{AuthCore, TransportErrorKind};
-use revault_auth_shared::Publication;
+use revault_auth_shared::command::{Applied, Command};
+use revault_auth_shared::{Engine, Publication};
+use tokio::sync::oneshot;
 
 pub use crate::transport::UreqTransport;
 pub use revault_auth_core::{
     AccessToken, ApiKeySecret, BlockingTransport, Config, ConfigError, Event, SavedTokens,
     TokenError, TokenGeneration,
 };
-use revault_auth_shared::store::StoreLink;
-pub use revault_auth_shared::store::{FileStore, SessionKey, StoreError, TokenStore};
-pub use revault_auth_shared::{TokenRef, TokenSource, WallClock, broadcast};
+pub use revault_auth_shared::store::{FileStore, SessionKey, StoreError, TokenStore, UpdateGuard};
+pub use revault_auth_shared::{DEFAULT_WAIT, TokenRef, TokenSource, WallClock, broadcast};
 
 mod transport;
-
-/// How long [`BlockingTokenManager::token`] waits for a token by default.
-pub const DEFAULT_WAIT: Duration = Duration::from_secs(30);
 
 type Hook = Box<dyn Fn(&Event) + Send + Sync>;
 
@@ -118,11 +123,9 @@ struct Inner {
 }
 
 struct State {
-    core: AuthCore,
+    engine: Engine,
     /// A request is in flight (the lock is released while it is).
     sending: bool,
-    /// The token store shared with other processes, if any.
-    store: Option<StoreLink>,
 }
 
 impl fmt::Debug for BlockingTokenManager {
@@ -194,7 +197,8 @@ impl Builder {
     /// no request (loaded by `build`), the store's update lock is held
     /// around every request that spends a refresh token or starts a
     /// session, a newer session found there is used instead of sending,
-    /// and new tokens are saved before they are published.
+    /// and new tokens are saved before they are published. The store is
+    /// called in place, by the caller that drives.
     #[must_use]
     pub fn with_store(mut self, store: impl TokenStore + 'static) -> Self {
         self.store = Some(Arc::new(store));
@@ -206,17 +210,13 @@ impl Builder {
         let transport = self
             .transport
             .unwrap_or_else(|| Box::new(UreqTransport::new()));
-        let publication = Publication::new(self.config.token_uri(), self.wall);
-        let mut store = self.store.map(|store| StoreLink::new(store, &self.config));
-        let mut core = AuthCore::new(self.config, Instant::now());
-        if let Some(store) = store.as_mut() {
-            store.start_blocking(&mut core, publication.wall_clock());
-        }
+        let publication = Arc::new(Publication::new(self.config.token_uri(), self.wall));
+        let mut engine = Engine::new(self.config, Arc::clone(&publication), self.store);
+        run_store_jobs(&mut engine);
         let inner = Inner {
             state: Mutex::new(State {
-                core,
+                engine,
                 sending: false,
-                store,
             }),
             changed: Condvar::new(),
             transport,
@@ -224,10 +224,19 @@ impl Builder {
             refreshing: AtomicBool::new(false),
         };
         BlockingTokenManager {
-            publication: Arc::new(publication),
+            publication,
             inner: Arc::new(inner),
             wait: self.wait,
         }
+    }
+}
+
+/// The token store's calls, in place, until none is needed (see
+/// [`StoreLink`](revault_auth_shared::store::StoreLink)).
+fn run_store_jobs(engine: &mut Engine) {
+    while let Some(job) = engine.store_job(Instant::now()) {
+        let outcome = job.run();
+        engine.store_done(Some(outcome));
     }
 }
 
@@ -279,12 +288,13 @@ impl BlockingTokenManager {
     }
 
     /// A valid token. Before its refresh point: one atomic load, a loan from
-    /// this thread's shelf and one monotonic clock read (no wall clock). Past it (or once a second, to compare the
-    /// clocks): the first caller drives the core inline, the others keep
-    /// the current token. With no valid token: waits up to the wait
-    /// deadline, then [`TokenError::TimedOut`]; [`TokenError::Failed`] at
-    /// once when the API key was refused. Blocks: see the crate docs before
-    /// calling it from async code.
+    /// this thread's shelf and one monotonic clock read (no wall clock).
+    /// Past it (or once a second, to compare the clocks): the first caller
+    /// drives the core inline, the others keep the current token. With no
+    /// valid token: waits up to the wait deadline, then
+    /// [`TokenError::TimedOut`]; [`TokenError::Failed`] at once when the API
+    /// key was refused. Blocks: see the crate docs before calling it from
+    /// async code.
     pub fn token(&self) -> Result<TokenRef, TokenError> {
         let now = Instant::now();
         if let Some(token) = self.publication.try_token() {
@@ -336,9 +346,7 @@ impl BlockingTokenManager {
     pub fn invalidate(&self, token: &AccessToken) -> bool {
         let generation = token.generation();
         let served = self.publication.withdraw(generation);
-        self.with_core(|core, now| {
-            core.handle_rejected(generation, now);
-        });
+        self.command(Command::Rejected(generation));
         served
     }
 
@@ -359,7 +367,8 @@ impl BlockingTokenManager {
         api_key_secret: ApiKeySecret,
     ) -> Result<(), TokenError> {
         let id = api_key_id.into();
-        self.with_core(|core, now| core.update_api_key(id, api_key_secret, now))?;
+        let taken = self.ask(|answer| Command::UpdateApiKey(id, api_key_secret, answer));
+        taken.ok_or(TokenError::Closed)??;
         Ok(())
     }
 
@@ -367,15 +376,14 @@ impl BlockingTokenManager {
     /// installed (see `AuthCore::restore`); a usable saved token is served
     /// when this returns.
     pub fn restore(&self, saved: SavedTokens) -> bool {
-        let wall = self.publication.wall();
-        self.with_core(|core, now| core.restore(saved, now, wall))
+        let restore = |answer| Command::Restore(Box::new(saved), answer);
+        self.ask(restore).unwrap_or(false)
     }
 
     /// A snapshot of the current tokens for a token store; `None` when no
     /// access token is usable.
     pub fn export(&self) -> Option<SavedTokens> {
-        let wall = self.publication.wall();
-        self.with_core(|core, now| core.export(now, wall))
+        self.ask(Command::Export).flatten()
     }
 
     /// A receiver for the core's events, the same as the async managers'
@@ -387,7 +395,7 @@ impl BlockingTokenManager {
     /// Stops for good (for every handle): the token is dropped, nothing
     /// more is sent, and every caller gets [`TokenError::Closed`].
     pub fn shutdown(&self) {
-        self.with_core(|core, _| core.close());
+        self.command(Command::Shutdown);
         self.publication.close();
         self.inner.changed.notify_all();
     }
@@ -399,14 +407,31 @@ impl BlockingTokenManager {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Runs `change` on the core with the clocks fed, then settles.
-    fn with_core<R>(&self, change: impl FnOnce(&mut AuthCore, Instant) -> R) -> R {
+    /// Applies `command` as the async driver would, in place: settled
+    /// before it is answered, so the caller sees what it published.
+    fn command(&self, command: Command) {
         let mut state = self.lock();
         let now = Instant::now();
-        state.core.handle_wall_clock(now, self.publication.wall());
-        let result = change(&mut state.core, now);
+        state.engine.wake(now);
+        let answer = match state.engine.apply(command, now) {
+            Applied::Continue => None,
+            Applied::Answer(answer) => Some(answer),
+            Applied::Stop => {
+                state.engine.close();
+                None
+            }
+        };
         drop(self.settle(state, now));
-        result
+        if let Some(answer) = answer {
+            answer.send();
+        }
+    }
+
+    /// A command that answers, and its answer.
+    fn ask<T>(&self, command: impl FnOnce(oneshot::Sender<T>) -> Command) -> Option<T> {
+        let (answer, mut answered) = oneshot::channel();
+        self.command(command(answer));
+        answered.try_recv().ok()
     }
 
     /// The slow path: no valid token. Drives the core whenever nobody else
@@ -430,17 +455,13 @@ impl BlockingTokenManager {
             if sent {
                 continue;
             }
-            let next = (!state.sending)
-                .then(|| state.core.poll_timeout())
-                .flatten();
-            let wake = match (next, deadline) {
-                (Some(next), Some(deadline)) => Some(next.min(deadline)),
-                (next, deadline) => next.or(deadline),
-            };
+            // While another caller sends, its answer wakes this one.
+            let mut wake = deadline.unwrap_or(now + Duration::from_secs(60));
+            if !state.sending {
+                wake = wake.min(state.engine.next_wake(now));
+            }
             let sleep = wake
-                .map_or(Duration::from_secs(60), |wake| {
-                    wake.saturating_duration_since(now)
-                })
+                .saturating_duration_since(now)
                 .max(Duration::from_millis(1));
             state = match self.inner.changed.wait_timeout(state, sleep) {
                 Ok((state, _)) => state,
@@ -449,65 +470,44 @@ impl BlockingTokenManager {
         }
     }
 
-    /// Feeds the clocks to the core and sends at most one request, with the
-    /// lock released while it is in flight. Never sleeps. Returns whether a
+    /// Drives the engine once and sends at most one request, with the lock
+    /// released while it is in flight. Never sleeps. Returns whether a
     /// request went out.
     fn exchange<'a>(&'a self, mut state: MutexGuard<'a, State>) -> (MutexGuard<'a, State>, bool) {
         if state.sending {
             return (state, false);
         }
         let now = Instant::now();
-        state.core.handle_wall_clock(now, self.publication.wall());
-        state.core.start(now);
-        state.core.handle_timeout(now);
-        state = self.step_store(state);
+        state.engine.wake(now);
+        // First demand, or nothing (the core starts once).
+        let _started = state.engine.apply(Command::Start, now);
+        run_store_jobs(&mut state.engine);
         state = self.settle(state, now);
         let now = now.max(Instant::now());
-        let transmit = match state.sending {
+        let polled = match state.sending {
             true => None,
-            false => state.core.poll_transmit(now),
+            false => state.engine.poll_request(now),
         };
-        let Some(transmit) = transmit else {
+        let Some((sent, request, limits)) = polled else {
             return (state, false);
         };
         state.sending = true;
         drop(state);
 
-        let (id, purpose, limits) = (transmit.id, transmit.purpose, transmit.limits());
-        let request = transmit.into_request();
-        tracing::debug!(request_id = id.get(), ?purpose, "sending token request");
         // A panicking transport must not leave `sending` set for ever.
         let transport = &self.inner.transport;
-        let result = catch_unwind(AssertUnwindSafe(|| transport.send(request, limits)))
-            .unwrap_or(Err(TransportErrorKind::Other));
+        let answer = catch_unwind(AssertUnwindSafe(|| transport.send(request, limits)))
+            .unwrap_or_else(|_| {
+                tracing::warn!(request_id = sent.id().get(), "the transport panicked");
+                Err(TransportErrorKind::Other)
+            });
 
         let mut state = self.lock();
-        let now = Instant::now();
         state.sending = false;
-        match result {
-            Ok(response) => {
-                let status = response.status().as_u16();
-                tracing::debug!(request_id = id.get(), status, "answer");
-                state.core.handle_response(id, response, now)
-            }
-            Err(kind) => {
-                tracing::debug!(request_id = id.get(), error = %kind, "transport error");
-                state.core.handle_transport_error(id, kind, now)
-            }
-        };
+        state.engine.feed(sent, answer);
         // Saved before published.
-        state = self.step_store(state);
-        (self.settle(state, now), true)
-    }
-
-    /// The store's part (see [`StoreLink::step`]), in place: saves new
-    /// tokens, releases or takes the store's update lock.
-    fn step_store<'a>(&'a self, mut state: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
-        let State { core, store, .. } = &mut *state;
-        if let Some(store) = store.as_mut() {
-            store.step_blocking(core, self.publication.wall_clock());
-        }
-        state
+        run_store_jobs(&mut state.engine);
+        (self.settle(state, Instant::now()), true)
     }
 
     /// Publishes, wakes waiters, then runs the event hook with the lock
@@ -517,11 +517,8 @@ impl BlockingTokenManager {
         mut state: MutexGuard<'a, State>,
         now: Instant,
     ) -> MutexGuard<'a, State> {
-        let events = self.publication.settle(&mut state.core, now);
+        let events = state.engine.settle(now);
         self.inner.changed.notify_all();
-        for event in &events {
-            tracing::debug!(?event, "token event");
-        }
         let Some(hook) = self.inner.hook.as_ref().filter(|_| !events.is_empty()) else {
             return state;
         };
@@ -565,7 +562,7 @@ impl TokenSource for BlockingTokenManager {
                 }
                 return Ok(token.into_owned());
             }
-            let (answer, answered) = tokio::sync::oneshot::channel();
+            let (answer, answered) = oneshot::channel();
             std::thread::Builder::new()
                 .name("revault-auth-wait".to_owned())
                 .spawn(move || drop(answer.send(manager.token_owned())))
