@@ -5,7 +5,6 @@
 //! error other than `invalid_token` (then no new token would help).
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
@@ -39,10 +38,8 @@ pub(crate) struct GetArgs {
     #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = seconds)]
     deadline: Duration,
 
-    /// Keep the token in this file (mode 0600) and reuse it while it is
-    /// valid; an unreadable file is ignored with a warning and replaced
-    #[arg(long, value_name = "PATH")]
-    cache: Option<PathBuf>,
+    #[command(flatten)]
+    cache: manager::CacheArgs,
 }
 
 /// What one exchange came to.

@@ -1,7 +1,6 @@
 //! `revault-auth token`: print a valid access token.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
@@ -19,10 +18,8 @@ pub(crate) struct TokenArgs {
     #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = seconds)]
     deadline: Duration,
 
-    /// Keep the token in this file (mode 0600) and reuse it while it is
-    /// valid; an unreadable file is ignored with a warning and replaced
-    #[arg(long, value_name = "PATH")]
-    cache: Option<PathBuf>,
+    #[command(flatten)]
+    cache: manager::CacheArgs,
 }
 
 /// Obtains a token and prints it, with a newline, on stdout: the only output
