@@ -40,6 +40,8 @@ Configuration (flags override the environment):
   REVAULT_API_KEY_ID      API key id (--api-key-id)
   REVAULT_API_KEY_SECRET  API key secret; never taken from the command line,
                           only from here or from --api-key-secret-file PATH ('-' = stdin)
+  REVAULT_API_KEY_SECRET_FILE
+                          a file holding the API key secret (not with REVAULT_API_KEY_SECRET)
   RUST_LOG                tracing filter for logs on stderr (or -v, -vv)
 
 Exit codes:

@@ -28,9 +28,11 @@
 
 mod clock;
 pub mod command;
+pub mod env;
 mod lend;
 mod publication;
 mod reader;
+pub mod secret_file;
 pub mod seed;
 mod source;
 pub mod store;
