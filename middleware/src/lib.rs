@@ -68,6 +68,9 @@
 //! 3. On a 401, apply the [`UnauthorizedPolicy`] (shared by every service
 //!    one layer or middleware makes):
 //!    - `WWW-Authenticate: Bearer error="invalid_token"`: the token's fault.
+//!      Every challenge of every `WWW-Authenticate` header is read as
+//!      RFC 9110 writes them ([`www_authenticate::parse`]): `Basic
+//!      realm="x", Bearer error="invalid_token"` holds a Bearer challenge.
 //!      It is withdrawn ([`TokenSource::invalidate`]; any number of
 //!      concurrent reports of one token cause one token request) and the
 //!      request is sent once more with a new token, if it can be (below).
@@ -178,6 +181,7 @@ mod reqwest_mw;
 mod scope;
 mod tower;
 mod unauthorized;
+pub mod www_authenticate;
 
 pub use crate::reqwest_mw::AuthMiddleware;
 pub use crate::scope::Origin;
