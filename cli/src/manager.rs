@@ -184,6 +184,19 @@ impl Observed {
             Err(error @ StoreError::LockTimeout { .. }) => {
                 return Err(Failure::new(Exit::GaveUp, error));
             }
+            // Writable by the group only: a volume of the process's group,
+            // which the user may choose to trust.
+            Err(
+                error @ StoreError::Refused {
+                    refusal: Refusal::DirectoryOpenToOthers { mode },
+                    ..
+                },
+            ) if !trust_group && mode & 0o022 == 0o020 => {
+                return Err(Failure::usage(format!(
+                    "{error} (or, for a volume of this process's group, accept the risk \
+                     described in --help with --cache-trust-group)"
+                )));
+            }
             Err(error) => return Err(Failure::usage(error)),
         }
         Ok(Self {

@@ -28,11 +28,9 @@ fn a_cache_in_a_group_writable_directory_of_our_group_needs_cache_trust_group() 
         Duration::from_secs(20),
     );
     assert_eq!(refused.code(), Some(2), "{}", refused.show());
-    assert!(
-        error_line(&refused).contains("writable by group"),
-        "{}",
-        refused.show()
-    );
+    let line = error_line(&refused);
+    assert!(line.contains("writable by group"), "{}", refused.show());
+    assert!(line.contains("--cache-trust-group"), "{}", refused.show());
     assert_no_traffic(&server);
 
     let trusted = run(

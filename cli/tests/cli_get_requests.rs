@@ -30,7 +30,7 @@ fn against(server: &Scripted, args: &[&str]) -> std::process::Command {
 fn scripted(things: impl Fn(usize) -> Answer + Send + Sync + 'static) -> Scripted {
     let calls = Arc::new(AtomicUsize::new(0));
     Scripted::start(move |request| {
-        if request.path.ends_with("/auth/token") {
+        if request.path.contains("/auth/token") {
             token_answer()
         } else {
             things(calls.fetch_add(1, Ordering::SeqCst))
@@ -196,4 +196,33 @@ fn help_lists_the_exit_codes() {
             help.show()
         );
     }
+}
+
+#[test]
+fn a_post_answered_401_invalid_token_is_sent_again_whole_with_a_new_token() {
+    let server = scripted(|call| match call {
+        0 => (
+            "401 Unauthorized",
+            vec![r#"www-authenticate: Basic realm="x", Bearer error="invalid_token""#.to_owned()],
+            String::new(),
+        ),
+        _ => ok(),
+    });
+    let done = run(
+        against(&server, &["get", "-d", "payload, with a comma", "/things"]),
+        Duration::from_secs(20),
+    );
+    assert_eq!(done.code(), Some(0), "{}", done.show());
+    let sent = things(&server);
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    for request in &sent {
+        assert_eq!(request.method, "POST");
+        assert_eq!(request.body, b"payload, with a comma");
+    }
+    let token_requests = server
+        .requests()
+        .iter()
+        .filter(|request| request.path.contains("/auth/token"))
+        .count();
+    assert_eq!(token_requests, 2, "the 401 withdrew the token");
 }
