@@ -24,8 +24,9 @@ pub use revault_auth_core as core;
 pub use revault_auth_core::{
     AccessToken, AccessTokenSecret, ApiKeySecret, AsyncTransport, AuthError, BlockingTransport,
     Config, ConfigBuilder, ConfigError, DEFAULT_MAX_BODY, ENV_API_KEY_ID, ENV_API_KEY_SECRET,
-    ENV_API_URL, ENV_WORKSPACE, ErrorClass, Event, ExpiryCause, InvalidResponse, Limits, Policy,
-    ReauthReason, SavedTokens, ServerMessage, TokenError, TokenGeneration, TransportErrorKind,
+    ENV_API_KEY_SECRET_FILE, ENV_API_URL, ENV_WORKSPACE, ErrorClass, Event, ExpiryCause,
+    InvalidResponse, Limits, Policy, ReauthReason, SavedTokens, ServerMessage, TokenError,
+    TokenGeneration, TransportErrorKind,
 };
 
 #[cfg(feature = "async-std")]

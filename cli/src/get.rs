@@ -1,11 +1,13 @@
-//! `revault-auth get PATH`: one authenticated GET, with backoff on
-//! transient failures until the deadline. A 401 goes through the
-//! middleware's [`UnauthorizedPolicy`]: the token is withdrawn and the GET
-//! sent once more with a new one, unless the `Bearer` challenge names an
-//! error other than `invalid_token` (then no new token would help).
+//! `revault-auth get PATH`: one authenticated request (GET, or `-X
+//! METHOD` with `-d DATA` and `-H` headers), with backoff on transient
+//! failures until the deadline; a `Retry-After` on 420, 429 or 503 is
+//! waited out when it ends before the deadline, and ends the run at once
+//! when it does not. A 401 goes through the middleware's
+//! [`UnauthorizedPolicy`]: the token is withdrawn and the request sent
+//! once more with a new one, unless the `Bearer` challenge names an error
+//! other than `invalid_token` (then no new token would help).
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
@@ -19,6 +21,7 @@ use tokio::time::Instant;
 
 use crate::failure::{Exit, Failure};
 use crate::manager::{self, Session};
+use crate::request::{self, RequestSpec};
 use crate::settings::{ConnectionArgs, Run, seconds, shown};
 
 /// Largest body printed.
@@ -39,10 +42,25 @@ pub(crate) struct GetArgs {
     #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = seconds)]
     deadline: Duration,
 
-    /// Keep the token in this file (mode 0600) and reuse it while it is
-    /// valid; an unreadable file is ignored with a warning and replaced
-    #[arg(long, value_name = "PATH")]
-    cache: Option<PathBuf>,
+    #[command(flatten)]
+    cache: manager::CacheArgs,
+
+    /// HTTP method (default GET, or POST with -d)
+    #[arg(short = 'X', long = "request", value_name = "METHOD")]
+    method: Option<String>,
+
+    /// Request body: the text itself, @FILE, or - for standard input
+    #[arg(
+        short = 'd',
+        long = "data",
+        value_name = "DATA",
+        allow_hyphen_values = true
+    )]
+    data: Option<String>,
+
+    /// Extra request header 'Name: value' (repeatable; not Authorization)
+    #[arg(short = 'H', long = "header", value_name = "HEADER")]
+    headers: Vec<String>,
 }
 
 /// What one exchange came to.
@@ -51,8 +69,9 @@ enum Outcome {
     /// A 401, with its headers (for the 401 policy) and the server's
     /// message.
     Unauthorized(HeaderMap, String),
-    /// Worth another try (transport failure, 429, 5xx).
-    Transient(String),
+    /// Worth another try (transport failure, 429, 5xx), after the wait
+    /// the server asked for, if it did.
+    Transient(String, Option<Duration>),
     /// An error status that another try will not change.
     Refused(StatusCode, String),
 }
@@ -60,6 +79,7 @@ enum Outcome {
 pub(crate) async fn run(args: GetArgs) -> Result<(), Failure> {
     let connection = args.connection.resolve(Run::OneShot)?;
     let url = resource_url(&connection.base, &args.path)?;
+    let spec = RequestSpec::new(args.method.as_deref(), args.data.as_deref(), &args.headers)?;
     let started = Instant::now();
     let deadline = started + args.deadline;
     let api_key_secret = connection.secret.clone();
@@ -78,6 +98,7 @@ pub(crate) async fn run(args: GetArgs) -> Result<(), Failure> {
     let session = manager::build(connection, args.cache, Some(args.deadline))?;
 
     let target = Target {
+        spec,
         url,
         deadline,
         budget: args.deadline,
@@ -97,8 +118,9 @@ pub(crate) async fn run(args: GetArgs) -> Result<(), Failure> {
         .map_err(|error| Failure::other(format!("cannot write the body: {error}")))
 }
 
-/// Where the GET goes, until when, and what the server must not echo.
+/// What is sent where, until when, and what the server must not echo.
 struct Target {
+    spec: RequestSpec,
     url: reqwest::Url,
     deadline: Instant,
     budget: Duration,
@@ -111,12 +133,13 @@ async fn fetch(
     target: &Target,
 ) -> Result<Vec<u8>, Failure> {
     let (url, deadline, budget) = (&target.url, target.deadline, target.budget);
+    let method = &target.spec.method;
     let path = url.path().to_owned();
     let gave_up = |last: &str| {
         Failure::new(
             Exit::GaveUp,
             format!(
-                "gave up on GET {path} after {:.1} s (last error: {last})",
+                "gave up on {method} {path} after {:.1} s (last error: {last})",
                 budget.as_secs_f64()
             ),
         )
@@ -137,10 +160,14 @@ async fn fetch(
                 Err(_) => return Err(gave_up("no valid token")),
             }
         };
-        let request = client
-            .get(url.clone())
-            .header(AUTHORIZATION, token.header_value().clone())
-            .send();
+        let mut request = client
+            .request(method.clone(), url.clone())
+            .headers(target.spec.headers.clone())
+            .header(AUTHORIZATION, token.header_value().clone());
+        if let Some(body) = &target.spec.body {
+            request = request.body(body.clone());
+        }
+        let request = request.send();
         // Whatever the server says back is scrubbed of the token it was
         // sent and of the API key secret.
         let secrets = [
@@ -170,7 +197,7 @@ async fn fetch(
                         // `insufficient_scope` and the like: a new token
                         // would get the same answer, so none is spent.
                         return Err(Failure::other(format!(
-                            "GET {path} answered HTTP 401 with a Bearer challenge that is not \
+                            "{method} {path} answered HTTP 401 with a Bearer challenge that is not \
                              about the token{detail} (token kept)"
                         )));
                     }
@@ -181,20 +208,38 @@ async fn fetch(
                 // more requests, and a withdrawal would start a refresh
                 // that the exit could cut off before its new pair is saved.
                 return Err(Failure::other(format!(
-                    "GET {path} answered HTTP 401 again with a new token"
+                    "{method} {path} answered HTTP 401 again with a new token"
                 )));
             }
             Outcome::Refused(status, detail) => {
                 return Err(Failure::other(format!(
-                    "GET {path} answered HTTP {}{detail}",
+                    "{method} {path} answered HTTP {}{detail}",
                     status.as_u16()
                 )));
             }
-            Outcome::Transient(error) => {
+            Outcome::Transient(error, Some(asked)) => {
+                // The server said when to come back: not sooner (nor
+                // sooner than the backoff, so that `Retry-After: 0` does
+                // not spin), and not at all when that is past the deadline.
+                let wait = asked.max(backoff);
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+                let until = Instant::now()
+                    .checked_add(wait)
+                    .filter(|until| *until < deadline);
+                let Some(until) = until else {
+                    return Err(gave_up(&format!(
+                        "{error}, Retry-After {} s ends after the deadline",
+                        asked.as_secs()
+                    )));
+                };
+                tracing::info!(%error, delay_ms = wait.as_millis(), "waiting as Retry-After asks");
+                tokio::time::sleep_until(until).await;
+            }
+            Outcome::Transient(error, None) => {
                 if Instant::now() + backoff >= deadline {
                     return Err(gave_up(&error));
                 }
-                tracing::info!(%error, delay_ms = backoff.as_millis(), "GET failed; retrying");
+                tracing::info!(%error, delay_ms = backoff.as_millis(), "request failed; retrying");
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(MAX_BACKOFF);
             }
@@ -208,7 +253,7 @@ async fn exchange(
 ) -> Outcome {
     let mut response = match request.await {
         Ok(response) => response,
-        Err(error) => return Outcome::Transient(transport_error(&error).to_owned()),
+        Err(error) => return Outcome::Transient(transport_error(&error).to_owned(), None),
     };
     let status = response.status();
     let headers = response.headers().clone();
@@ -222,7 +267,7 @@ async fn exchange(
                 return Outcome::Refused(status, format!(": body larger than {MAX_BODY} bytes"));
             }
             Ok(None) => break,
-            Err(error) => return Outcome::Transient(transport_error(&error).to_owned()),
+            Err(error) => return Outcome::Transient(transport_error(&error).to_owned(), None),
         }
     }
     if status.is_success() {
@@ -231,8 +276,11 @@ async fn exchange(
     let detail = server_message(&body, secrets);
     match status.as_u16() {
         401 => Outcome::Unauthorized(headers, detail),
-        420 | 429 | 500 | 502 | 503 | 504 => {
-            Outcome::Transient(format!("HTTP {}{detail}", status.as_u16()))
+        code @ (420 | 429 | 500 | 502 | 503 | 504) => {
+            let asked = matches!(code, 420 | 429 | 503)
+                .then(|| request::retry_after(&headers))
+                .flatten();
+            Outcome::Transient(format!("HTTP {code}{detail}"), asked)
         }
         _ => Outcome::Refused(status, detail),
     }

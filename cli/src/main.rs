@@ -9,7 +9,7 @@
 //! | 1 | anything else: an HTTP error status from `get`, an I/O error, a demo stage that did not happen |
 //! | 2 | usage or configuration error, found before any traffic, or an API URL revault-api answers 404 to |
 //! | 3 | revault-api rejected the credentials (401/403 from `/auth/token`) or the authentication request (400) |
-//! | 4 | gave up on transient failures or invalid responses (`--deadline`) |
+//! | 4 | gave up on transient failures or invalid responses (`--deadline`), or a `Retry-After` ending after it |
 
 #![cfg_attr(
     not(test),
@@ -27,30 +27,49 @@ mod failure;
 mod get;
 mod manager;
 mod mock;
+mod request;
 mod settings;
 mod token;
 mod watch;
 
 use crate::failure::{Exit, Failure};
 
-const AFTER_HELP: &str = "\
-Configuration (flags override the environment):
-  REVAULT_API_URL         API base URL, e.g. https://HOST/v1/rest (--api-url)
-  REVAULT_WORKSPACE       workspace (--workspace)
-  REVAULT_API_KEY_ID      API key id (--api-key-id)
-  REVAULT_API_KEY_SECRET  API key secret; never taken from the command line,
-                          only from here or from --api-key-secret-file PATH ('-' = stdin)
-  RUST_LOG                tracing filter for logs on stderr (or -v, -vv)
-
+/// The exit codes, as the help of the program and of each subcommand
+/// ends (a macro, so that `concat!` can take it).
+macro_rules! exit_codes {
+    () => {
+        "\
 Exit codes:
   0  success
   1  other failure (HTTP error status from `get`, I/O error, a demo stage that did not happen)
   2  usage or configuration error (including http:// to a non-loopback host), before any traffic;
      or a wrong API URL (404 from revault-api)
   3  credentials rejected by revault-api (401/403 from /auth/token; 400 invalid request)
-  4  gave up on transient failures or invalid responses (see --deadline)
+  4  gave up on transient failures or invalid responses (see --deadline), or a Retry-After
+     that ends after the deadline"
+    };
+}
 
-Try it locally: `revault-auth demo`.";
+const EXIT_CODES: &str = exit_codes!();
+
+const AFTER_HELP: &str = concat!(
+    "\
+Configuration (flags override the environment):
+  REVAULT_API_URL         API base URL, e.g. https://HOST/v1/rest (--api-url)
+  REVAULT_WORKSPACE       workspace (--workspace)
+  REVAULT_API_KEY_ID      API key id (--api-key-id)
+  REVAULT_API_KEY_SECRET  API key secret; never taken from the command line,
+                          only from here or from --api-key-secret-file PATH ('-' = stdin)
+  REVAULT_API_KEY_SECRET_FILE
+                          a file holding the API key secret (not with REVAULT_API_KEY_SECRET)
+  RUST_LOG                tracing filter for logs on stderr (or -v, -vv)
+
+",
+    exit_codes!(),
+    "
+
+Try it locally: `revault-auth demo`."
+);
 
 /// Keeps a valid JWT for revault-api (the Ledger Enterprise API).
 #[derive(Debug, Parser)]
@@ -67,10 +86,14 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Print a valid access token and a newline on stdout
+    #[command(after_help = EXIT_CODES)]
     Token(token::TokenArgs),
-    /// GET {base}{PATH} with the bearer token and print the body
+    /// Send GET (or -X METHOD, -d DATA, -H HEADER) to {base}{PATH} with the
+    /// bearer token and print the body
+    #[command(after_help = EXIT_CODES)]
     Get(get::GetArgs),
     /// Keep a session alive and print one JSON object per line per event
+    #[command(after_help = EXIT_CODES)]
     Watch(watch::WatchArgs),
     /// Run the emulator on 127.0.0.1 (first stdout line: its base URL)
     Mock(mock::MockArgs),

@@ -24,6 +24,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use clap::Args;
 use revault_auth::AccessToken;
 use revault_auth::core::TokenError;
 use revault_auth::tokio::{ReqwestTransport, TokenManager};
@@ -33,6 +34,23 @@ use revault_auth_store::{
 
 use crate::failure::{Exit, Failure};
 use crate::settings::{Connection, token_failure};
+
+/// `--cache PATH` and how far its directory is trusted.
+#[derive(Debug, Args)]
+pub(crate) struct CacheArgs {
+    /// Keep the token in this file (mode 0600) and share it with every
+    /// process using it; an unreadable file is ignored with a warning and
+    /// replaced
+    #[arg(long, value_name = "PATH")]
+    pub(crate) cache: Option<PathBuf>,
+
+    /// Accept a --cache directory that members of its group may change,
+    /// provided it is one of this process's groups (a Kubernetes volume
+    /// with fsGroup). Any process of that group can then delete or
+    /// replace the cache (never read it)
+    #[arg(long, requires = "cache")]
+    pub(crate) cache_trust_group: bool,
+}
 
 /// A run's manager, and what its token cache answered.
 #[derive(Debug)]
@@ -46,18 +64,23 @@ pub(crate) struct Session {
 /// (`None`: a token is waited for as long as it takes).
 pub(crate) fn build(
     connection: Connection,
-    cache: Option<PathBuf>,
+    cache: CacheArgs,
     wait: Option<Duration>,
 ) -> Result<Session, Failure> {
     let token_wait = wait.unwrap_or(Duration::MAX);
-    let Some(path) = cache else {
+    let Some(path) = cache.cache else {
         let manager = TokenManager::new(connection.config).map_err(token_failure)?;
         return Ok(Session {
             manager: manager.wait_timeout(token_wait),
             cache: None,
         });
     };
-    let store = Arc::new(Observed::open(path, &connection, wait)?);
+    let store = Arc::new(Observed::open(
+        path,
+        cache.cache_trust_group,
+        &connection,
+        wait,
+    )?);
     let transport =
         ReqwestTransport::new().map_err(|_| Failure::other("cannot build the HTTP client"))?;
     let manager = TokenManager::builder(connection.config, transport)
@@ -131,6 +154,7 @@ impl Observed {
     /// replaced. A wait for another process's save ends after `wait`.
     fn open(
         path: PathBuf,
+        trust_group: bool,
         connection: &Connection,
         wait: Option<Duration>,
     ) -> Result<Self, Failure> {
@@ -138,6 +162,9 @@ impl Observed {
         let mut store = FileStore::new(path).with_max_lifetime(config.policy().max_lifetime);
         if let Some(wait) = wait {
             store = store.with_lock_wait(wait);
+        }
+        if trust_group {
+            store = store.trust_group_writable_directory();
         }
         let session = SessionKey::new(&connection.base, config.workspace(), config.api_key_id());
         match store.load(&session) {
@@ -156,6 +183,19 @@ impl Observed {
             ),
             Err(error @ StoreError::LockTimeout { .. }) => {
                 return Err(Failure::new(Exit::GaveUp, error));
+            }
+            // Writable by the group only: a volume of the process's group,
+            // which the user may choose to trust.
+            Err(
+                error @ StoreError::Refused {
+                    refusal: Refusal::DirectoryOpenToOthers { mode },
+                    ..
+                },
+            ) if !trust_group && mode & 0o022 == 0o020 => {
+                return Err(Failure::usage(format!(
+                    "{error} (or, for a volume of this process's group, accept the risk \
+                     described in --help with --cache-trust-group)"
+                )));
             }
             Err(error) => return Err(Failure::usage(error)),
         }

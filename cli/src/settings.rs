@@ -1,20 +1,19 @@
 //! Settings shared by the subcommands: where revault-api is, the API key,
 //! durations, and how a driver's [`TokenError`] becomes an exit code.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
 use revault_auth::core::{
-    ENV_API_KEY_ID, ENV_API_KEY_SECRET, ENV_API_URL, ENV_WORKSPACE, TokenError,
+    ENV_API_KEY_ID, ENV_API_KEY_SECRET, ENV_API_KEY_SECRET_FILE, ENV_API_URL, ENV_WORKSPACE,
+    TokenError,
 };
 use revault_auth::{ApiKeySecret, Config, ErrorClass};
+use revault_auth_shared::env::{FoundSecret, api_key_secret_from_vars};
+use revault_auth_shared::secret_file::{self, SecretFileError, read_secret_file};
 
 use crate::failure::{Exit, Failure};
-
-/// Largest secret file read.
-const MAX_SECRET_FILE: u64 = 64 * 1024;
 
 /// The API key, as flags over environment variables.
 #[derive(Debug, Args)]
@@ -28,7 +27,8 @@ pub(crate) struct CredentialArgs {
     pub(crate) api_key_id: Option<String>,
 
     /// Read the API key secret from PATH ('-' for stdin; one trailing newline
-    /// is trimmed) instead of REVAULT_API_KEY_SECRET
+    /// is trimmed) instead of REVAULT_API_KEY_SECRET or
+    /// REVAULT_API_KEY_SECRET_FILE
     #[arg(long, value_name = "PATH")]
     pub(crate) api_key_secret_file: Option<PathBuf>,
 }
@@ -74,7 +74,8 @@ impl ConnectionArgs {
         let api_key_id = required(credentials.api_key_id, ENV_API_KEY_ID, "--api-key-id")?;
         let secret = read_secret(credentials.api_key_secret_file.as_deref())?.ok_or_else(|| {
             Failure::usage(format!(
-                "{ENV_API_KEY_SECRET} is not set (set it, or pass --api-key-secret-file PATH)"
+                "{ENV_API_KEY_SECRET} is not set (set it or {ENV_API_KEY_SECRET_FILE}, \
+                 or pass --api-key-secret-file PATH)"
             ))
         })?;
         let base = api_url.trim().trim_end_matches('/').to_owned();
@@ -102,128 +103,40 @@ fn required(value: Option<String>, env: &str, flag: &str) -> Result<String, Fail
         .ok_or_else(|| Failure::usage(format!("{env} is not set (set it, or pass {flag})")))
 }
 
-/// The API key secret from `file` (`-` for stdin), else from the
-/// environment; `None` when neither holds one. A file must be a regular
-/// file (a FIFO or a device could block or never end: pipe into `-`
-/// instead) of at most 64 KiB: a larger one is a usage error, never cut
-/// silently.
+/// The API key secret from `file` (`-` for stdin), else from
+/// `REVAULT_API_KEY_SECRET` or the file `REVAULT_API_KEY_SECRET_FILE`
+/// names; `None` when none holds one. Files are read as the library reads
+/// them (`revault_auth_shared::secret_file`): a regular file of at most
+/// 64 KiB, never cut silently; a file open to others is used with a
+/// warning on stderr.
 pub(crate) fn read_secret(file: Option<&Path>) -> Result<Option<ApiKeySecret>, Failure> {
-    let mut text = match file {
-        Some(path) => read_secret_file(path)?,
-        None => match std::env::var(ENV_API_KEY_SECRET) {
-            Ok(text) if !text.is_empty() => text,
-            Ok(_) | Err(std::env::VarError::NotPresent) => return Ok(None),
-            Err(std::env::VarError::NotUnicode(_)) => {
-                return Err(Failure::usage(format!(
-                    "{ENV_API_KEY_SECRET} is not valid UTF-8"
-                )));
-            }
+    let found = match file {
+        Some(path) if path == Path::new("-") => {
+            let secret =
+                secret_file::read_secret(std::io::stdin().lock(), path).map_err(Failure::usage)?;
+            return Ok(Some(secret));
+        }
+        Some(path) => FoundSecret::File(read_secret_file(path).map_err(not_readable)?),
+        None => match api_key_secret_from_vars(|name| std::env::var_os(name)) {
+            Ok(Some(found)) => found,
+            Ok(None) => return Ok(None),
+            Err(error) => return Err(Failure::usage(error)),
         },
     };
-    // An editor's byte order mark is not part of the secret; removed in
-    // place, as the newline below.
-    if text.starts_with('\u{feff}') {
-        text.drain(..'\u{feff}'.len_utf8());
+    if let Some(warning) = found.warning() {
+        eprintln!("warning: {warning}");
     }
-    // Trim one trailing newline in place: the secret is moved, never copied.
-    if text.ends_with('\n') {
-        text.pop();
-        if text.ends_with('\r') {
-            text.pop();
-        }
-    }
-    Ok(Some(ApiKeySecret::new(text)))
+    Ok(Some(found.into_secret()))
 }
 
-fn read_secret_file(path: &Path) -> Result<String, Failure> {
-    let shown = path.display();
-    let cannot = |error: std::io::Error| {
-        Failure::usage(format!(
-            "cannot read the API key secret from {shown}: {error}"
-        ))
-    };
-    let mut text = String::new();
-    if path == Path::new("-") {
-        std::io::stdin()
-            .lock()
-            .take(MAX_SECRET_FILE + 1)
-            .read_to_string(&mut text)
-            .map_err(cannot)?;
-    } else {
-        // Checked before opening: opening a FIFO waits for a writer.
-        let metadata = std::fs::metadata(path).map_err(cannot)?;
-        if !metadata.is_file() {
-            return Err(Failure::usage(format!(
-                "the API key secret file {shown} is not a regular file \
-                 (to read the secret from a pipe, use --api-key-secret-file -)"
-            )));
-        }
-        if metadata.len() > MAX_SECRET_FILE {
-            return Err(too_large(path));
-        }
-        let file = open_without_blocking(path).map_err(cannot)?;
-        let opened = file.metadata().map_err(cannot)?;
-        if !opened.is_file() {
-            return Err(Failure::usage(format!(
-                "the API key secret file {shown} is not a regular file"
-            )));
-        }
-        warn_if_open_to_others(path, &opened);
-        file.take(MAX_SECRET_FILE + 1)
-            .read_to_string(&mut text)
-            .map_err(cannot)?;
+/// A secret file that cannot be used; a pipe is pointed to `-`.
+fn not_readable(error: SecretFileError) -> Failure {
+    match error {
+        SecretFileError::NotARegularFile { .. } => Failure::usage(format!(
+            "{error} (to read the secret from a pipe, use --api-key-secret-file -)"
+        )),
+        error => Failure::usage(error),
     }
-    if text.len() as u64 > MAX_SECRET_FILE {
-        return Err(too_large(path));
-    }
-    if text.is_empty() {
-        return Err(Failure::usage(format!(
-            "the API key secret file {shown} is empty"
-        )));
-    }
-    Ok(text)
-}
-
-/// A secret others can read is no longer only ours: said once on stderr
-/// (the token cache refuses such a file outright; a secret file is often
-/// mounted by a deployment tool with wider modes, so it is still used).
-fn warn_if_open_to_others(path: &Path, metadata: &std::fs::Metadata) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = metadata.permissions().mode() & 0o7777;
-        if mode & 0o077 != 0 {
-            eprintln!(
-                "warning: the API key secret file {} is open to group or others \
-                 (mode {mode:04o}); make it private (chmod 600)",
-                path.display()
-            );
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = (path, metadata);
-}
-
-fn too_large(path: &Path) -> Failure {
-    Failure::usage(format!(
-        "the API key secret file {} is larger than {} KiB: not an API key secret",
-        path.display(),
-        MAX_SECRET_FILE / 1024
-    ))
-}
-
-/// Opens `path` for reading without waiting for a writer, should it have
-/// become a FIFO since it was checked.
-fn open_without_blocking(path: &Path) -> std::io::Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        let flags = rustix::fs::OFlags::NONBLOCK.bits();
-        options.custom_flags(i32::try_from(flags).unwrap_or(0));
-    }
-    options.open(path)
 }
 
 /// Seconds as a positive, finite number (fractions allowed), at most a year.

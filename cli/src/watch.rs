@@ -2,7 +2,6 @@
 //! lines.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::pin::pin;
 use std::time::Duration;
 
@@ -23,11 +22,8 @@ pub(crate) struct WatchArgs {
     #[command(flatten)]
     connection: ConnectionArgs,
 
-    /// Share the session with every process using this token file: start
-    /// from its usable token, refresh under its update lock, save each new
-    /// token before using it
-    #[arg(long, value_name = "PATH")]
-    cache: Option<PathBuf>,
+    #[command(flatten)]
+    cache: manager::CacheArgs,
 
     /// Stop after this many seconds (default: run until Ctrl-C or SIGTERM)
     #[arg(long, value_name = "SECONDS", value_parser = seconds)]

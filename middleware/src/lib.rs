@@ -68,6 +68,9 @@
 //! 3. On a 401, apply the [`UnauthorizedPolicy`] (shared by every service
 //!    one layer or middleware makes):
 //!    - `WWW-Authenticate: Bearer error="invalid_token"`: the token's fault.
+//!      Every challenge of every `WWW-Authenticate` header is read as
+//!      RFC 9110 writes them ([`www_authenticate::parse`]): `Basic
+//!      realm="x", Bearer error="invalid_token"` holds a Bearer challenge.
 //!      It is withdrawn ([`TokenSource::invalidate`]; any number of
 //!      concurrent reports of one token cause one token request) and the
 //!      request is sent once more with a new token, if it can be (below).
@@ -154,12 +157,12 @@
 //! | `revault_auth_unauthorized_total` | counter | `outcome`: `retried`, `not_replayable`, `returned` (not the token's fault: nothing withdrawn), `retry_rejected` (the retry's own 401) | a 401 seen by the layer or the middleware |
 //!
 //! `class` is the [`ErrorClass`](revault_auth_core::ErrorClass):
-//! `credentials_rejected`, `invalid_request`, `rate_limited`,
-//! `invalid_response`, `transient`. `error` is the
+//! `credentials_rejected`, `invalid_request`, `misconfigured` (a 404: wrong
+//! API URL), `rate_limited`, `invalid_response`, `transient`. `error` is the
 //! [`AuthError`](revault_auth_core::AuthError) variant:
-//! `credentials_rejected`, `invalid_request`, `refresh_rejected`, `server`,
+//! `credentials_rejected`, `invalid_request`, `misconfigured`, `refresh_rejected`, `server`,
 //! `rate_limited`, `unexpected_status`, `invalid_response`, `timeout`,
-//! `transport`. Values the library adds later are reported as `other`.
+//! `transport`, `tokens_rejected`. Values the library adds later are reported as `other`.
 //!
 //! [`Event::Reauthenticated`]: revault_auth_core::Event::Reauthenticated
 //! [`Event::RetryScheduled`]: revault_auth_core::Event::RetryScheduled
@@ -178,6 +181,7 @@ mod reqwest_mw;
 mod scope;
 mod tower;
 mod unauthorized;
+pub mod www_authenticate;
 
 pub use crate::reqwest_mw::AuthMiddleware;
 pub use crate::scope::Origin;

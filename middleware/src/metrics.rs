@@ -200,6 +200,7 @@ fn labels(error: &AuthError) -> (&'static str, &'static str) {
     let class = match error.class() {
         ErrorClass::CredentialsRejected => "credentials_rejected",
         ErrorClass::InvalidRequest => "invalid_request",
+        ErrorClass::Misconfigured => "misconfigured",
         ErrorClass::RateLimited => "rate_limited",
         ErrorClass::InvalidResponse => "invalid_response",
         ErrorClass::Transient => "transient",
@@ -208,6 +209,7 @@ fn labels(error: &AuthError) -> (&'static str, &'static str) {
     let kind = match error {
         AuthError::CredentialsRejected { .. } => "credentials_rejected",
         AuthError::InvalidRequest { .. } => "invalid_request",
+        AuthError::Misconfigured { .. } => "misconfigured",
         AuthError::RefreshRejected { .. } => "refresh_rejected",
         AuthError::Server { .. } => "server",
         AuthError::RateLimited { .. } => "rate_limited",
@@ -219,4 +221,15 @@ fn labels(error: &AuthError) -> (&'static str, &'static str) {
         _ => "other",
     };
     (class, kind)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wrong_api_url_is_labelled_misconfigured() {
+        let error = AuthError::Misconfigured { status: 404 };
+        assert_eq!(labels(&error), ("misconfigured", "misconfigured"));
+    }
 }

@@ -25,6 +25,8 @@ use http::HeaderMap;
 use http::header::WWW_AUTHENTICATE;
 use revault_auth_core::{AccessToken, TokenGeneration};
 
+use crate::www_authenticate;
+
 /// What a 401's `WWW-Authenticate` header says about the token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Challenge {
@@ -38,12 +40,22 @@ pub enum Challenge {
 }
 
 impl Challenge {
-    /// Reads the `WWW-Authenticate` headers of a 401.
+    /// Reads every challenge of every `WWW-Authenticate` header of a 401
+    /// (RFC 9110: several challenges may share one header, and quoted
+    /// values may hold commas). A `Bearer` challenge saying
+    /// `invalid_token` wins over one naming another error.
     pub fn of(headers: &HeaderMap) -> Self {
         let mut seen = Self::Silent;
-        for value in headers.get_all(WWW_AUTHENTICATE) {
-            let Ok(text) = value.to_str() else { continue };
-            match bearer_error(text) {
+        let challenges = headers
+            .get_all(WWW_AUTHENTICATE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(www_authenticate::parse);
+        for challenge in challenges {
+            if !challenge.is("Bearer") {
+                continue;
+            }
+            match challenge.param("error") {
                 Some(error) if error.eq_ignore_ascii_case("invalid_token") => {
                     return Self::InvalidToken;
                 }
@@ -53,21 +65,6 @@ impl Challenge {
         }
         seen
     }
-}
-
-/// The `error` parameter of a `Bearer` challenge (RFC 6750 §3), if any.
-fn bearer_error(header: &str) -> Option<&str> {
-    let rest = header.trim_start();
-    let scheme = rest.get(..6)?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return None;
-    }
-    rest[6..].split(',').find_map(|param| {
-        let (name, value) = param.split_once('=')?;
-        name.trim()
-            .eq_ignore_ascii_case("error")
-            .then(|| value.trim().trim_matches('"'))
-    })
 }
 
 /// What the caller does with a 401.
@@ -180,6 +177,47 @@ mod tests {
         ];
         for (values, expected) in cases {
             assert_eq!(Challenge::of(&headers(&values)), expected, "{values:?}");
+        }
+    }
+
+    #[test]
+    fn a_bearer_challenge_after_a_basic_one_in_the_same_header_is_read() {
+        let value = r#"Basic realm="x", Bearer error="invalid_token""#;
+        assert_eq!(Challenge::of(&headers(&[value])), Challenge::InvalidToken);
+    }
+
+    #[test]
+    fn a_comma_inside_a_quoted_string_does_not_end_the_challenge() {
+        let value = r#"Bearer realm="a, error=invalid_token", error="insufficient_scope""#;
+        assert_eq!(Challenge::of(&headers(&[value])), Challenge::OtherError);
+        let escaped = r#"Bearer error_description="say \"no\", then", error="invalid_token""#;
+        assert_eq!(Challenge::of(&headers(&[escaped])), Challenge::InvalidToken);
+    }
+
+    #[test]
+    fn challenges_in_two_headers_are_both_read() {
+        let values = [
+            r#"Negotiate abc+/=="#,
+            r#"Bearer realm="x", error="invalid_token""#,
+        ];
+        assert_eq!(Challenge::of(&headers(&values)), Challenge::InvalidToken);
+    }
+
+    #[test]
+    fn a_garbage_header_gives_no_challenge() {
+        for value in [
+            r#"Bearer error="invalid_token"#,
+            r#"Bearer error="#,
+            r#"=Bearer error="invalid_token""#,
+            r#"Bearer, error="invalid_token" garbage"#,
+            r#"Bearer error=="invalid_token""#,
+            "\"\"\"",
+        ] {
+            assert_eq!(
+                Challenge::of(&headers(&[value])),
+                Challenge::Silent,
+                "{value}"
+            );
         }
     }
 }

@@ -18,6 +18,10 @@ pub const ENV_WORKSPACE: &str = "REVAULT_WORKSPACE";
 pub const ENV_API_KEY_ID: &str = "REVAULT_API_KEY_ID";
 /// Environment variable holding the API key secret.
 pub const ENV_API_KEY_SECRET: &str = "REVAULT_API_KEY_SECRET";
+/// Environment variable naming a file that holds the API key secret, used
+/// when [`ENV_API_KEY_SECRET`] is unset (read by the drivers: the core
+/// does no IO).
+pub const ENV_API_KEY_SECRET_FILE: &str = "REVAULT_API_KEY_SECRET_FILE";
 
 /// Largest response body the core accepts by default (64 KiB).
 pub const DEFAULT_MAX_BODY: usize = 64 * 1024;

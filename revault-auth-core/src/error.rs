@@ -269,6 +269,16 @@ pub enum ConfigError {
     /// A policy value is out of range.
     #[error("invalid policy: {0}")]
     InvalidPolicy(&'static str),
+    /// Two settings that exclude each other are both set.
+    #[error("{0} and {1} are both set: set only one")]
+    Conflicting(&'static str, &'static str),
+    /// A setting is not valid UTF-8.
+    #[error("{0} is not valid UTF-8")]
+    NotUnicode(&'static str),
+    /// The file holding the API key secret cannot be used; the text names
+    /// the file and why, never what it holds.
+    #[error("{0}")]
+    SecretFile(String),
 }
 
 #[cfg(test)]

@@ -213,8 +213,8 @@ pub mod testing;
 
 pub use crate::api_url::{MAX_API_URL_CHARS, SHOWN_CHARS, is_loopback, shown};
 pub use crate::config::{
-    Config, ConfigBuilder, DEFAULT_MAX_BODY, ENV_API_KEY_ID, ENV_API_KEY_SECRET, ENV_API_URL,
-    ENV_WORKSPACE, Policy,
+    Config, ConfigBuilder, DEFAULT_MAX_BODY, ENV_API_KEY_ID, ENV_API_KEY_SECRET,
+    ENV_API_KEY_SECRET_FILE, ENV_API_URL, ENV_WORKSPACE, Policy,
 };
 pub use crate::core::{AuthCore, Phase};
 pub use crate::error::{

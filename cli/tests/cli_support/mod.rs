@@ -50,6 +50,7 @@ pub fn bare(args: &[&str]) -> Command {
         "REVAULT_WORKSPACE",
         "REVAULT_API_KEY_ID",
         "REVAULT_API_KEY_SECRET",
+        "REVAULT_API_KEY_SECRET_FILE",
         "RUST_LOG",
     ] {
         command.env_remove(name);

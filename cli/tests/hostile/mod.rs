@@ -36,6 +36,8 @@ pub struct Request {
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// When its request line arrived.
+    pub at: std::time::Instant,
 }
 
 impl Request {
@@ -104,6 +106,7 @@ fn read_request(stream: &TcpStream) -> Option<Request> {
     let mut reader = BufReader::new(stream);
     let mut line = String::new();
     reader.read_line(&mut line).ok()?;
+    let at = std::time::Instant::now();
     let mut parts = line.split_whitespace();
     let method = parts.next()?.to_owned();
     let path = parts.next()?.to_owned();
@@ -130,6 +133,7 @@ fn read_request(stream: &TcpStream) -> Option<Request> {
         path,
         headers,
         body,
+        at,
     })
 }
 

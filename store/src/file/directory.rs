@@ -25,6 +25,8 @@ pub(crate) struct Facts {
     pub(crate) kind: Kind,
     /// The owner's uid (0 where there are none).
     pub(crate) owner: u32,
+    /// The group's gid (0 where there are none).
+    pub(crate) group: u32,
     /// The permission bits (0 where there are none).
     pub(crate) mode: u32,
     pub(crate) modified: Option<SystemTime>,
@@ -80,6 +82,7 @@ mod imp {
         Facts {
             kind,
             owner: stat.st_uid,
+            group: stat.st_gid,
             mode: u32::from(stat.st_mode) & 0o7777,
             modified,
         }
@@ -187,6 +190,7 @@ mod imp {
         Facts {
             kind,
             owner: 0,
+            group: 0,
             mode: 0,
             modified: metadata.modified().ok(),
         }

@@ -18,6 +18,7 @@ pub use format::STORE_FORMAT;
 use crate::{Refusal, SessionKey, StoreError, TokenStore, UpdateGuard};
 use directory::Directory;
 pub(crate) use format::Document;
+use private::DirectoryTrust;
 
 /// Largest store file read, and written: a save that would write more
 /// drops the sessions saved longest ago (sixteen sessions of ordinary
@@ -43,6 +44,7 @@ pub struct FileStore {
     update_lock_name: OsString,
     lock_wait: Duration,
     max_lifetime: Duration,
+    directory_trust: DirectoryTrust,
 }
 
 impl FileStore {
@@ -64,6 +66,7 @@ impl FileStore {
             path,
             lock_wait: DEFAULT_LOCK_WAIT,
             max_lifetime: DEFAULT_MAX_LIFETIME,
+            directory_trust: DirectoryTrust::OwnerOnly,
         }
     }
 
@@ -83,6 +86,26 @@ impl FileStore {
     #[must_use]
     pub fn with_max_lifetime(mut self, max_lifetime: Duration) -> Self {
         self.max_lifetime = max_lifetime;
+        self
+    }
+
+    /// Accepts a directory that members of its group may change, provided
+    /// this process belongs to that group (its effective group or a
+    /// supplementary one): a Kubernetes volume mounted with `fsGroup`, or
+    /// an `emptyDir`, is group-writable. Others may still not write it,
+    /// and the token file itself must still be ours and private.
+    ///
+    /// The risk: every process of that group (every container of the pod
+    /// sharing the volume, any other user in the group) can delete or
+    /// replace the token file and its lock files. It cannot read the
+    /// tokens, and a file it plants is refused (not ours), but it can make
+    /// this process lose its saved session or wait on a lock. Use it only
+    /// where everyone in the group is trusted as much as this process.
+    /// Off by default: a group-writable directory is refused as
+    /// [`Refusal::DirectoryOpenToOthers`].
+    #[must_use]
+    pub fn trust_group_writable_directory(mut self) -> Self {
+        self.directory_trust = DirectoryTrust::OwnGroup;
         self
     }
 
@@ -111,7 +134,7 @@ impl FileStore {
             Some(parent) if !parent.as_os_str().is_empty() => parent,
             _ => Path::new("."),
         };
-        let directory = private::open_directory(directory)?;
+        let directory = private::open_directory(directory, self.directory_trust)?;
         private::check_if_present(&directory, &self.name)?;
         Ok(directory)
     }

@@ -31,9 +31,20 @@ fn io_error(operation: &'static str, path: &Path) -> impl FnOnce(io::Error) -> S
     }
 }
 
+/// Which writable directories the store accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DirectoryTrust {
+    /// Only this user (or root) may change the directory.
+    OwnerOnly,
+    /// Members of the directory's group may change it too, provided this
+    /// process is one of them.
+    OwnGroup,
+}
+
 /// Opens the directory at `path`, which must exist, not be a link, and be
-/// changeable only by this user or root.
-pub(crate) fn open_directory(path: &Path) -> Result<Directory, StoreError> {
+/// changeable only by this user or root (and, as `trust` allows, by the
+/// members of this process's group).
+pub(crate) fn open_directory(path: &Path, trust: DirectoryTrust) -> Result<Directory, StoreError> {
     let directory = match Directory::open(path) {
         Ok(directory) => directory,
         Err(_) if Directory::is_link(path) => return Err(refused(path, Refusal::SymbolicLink)),
@@ -50,7 +61,7 @@ pub(crate) fn open_directory(path: &Path) -> Result<Directory, StoreError> {
     let facts = directory
         .facts()
         .map_err(io_error("inspect the directory", path))?;
-    owner::check_directory(path, &facts)?;
+    owner::check_directory(path, &facts, trust)?;
     Ok(directory)
 }
 
@@ -142,7 +153,7 @@ mod owner {
     use std::io;
     use std::path::Path;
 
-    use super::refused;
+    use super::{DirectoryTrust, refused};
     use crate::file::directory::Facts;
     use crate::{Refusal, StoreError};
 
@@ -165,12 +176,26 @@ mod owner {
         Ok(())
     }
 
-    pub(super) fn check_directory(path: &Path, facts: &Facts) -> Result<(), StoreError> {
+    /// Whether this process is a member of `group` (effective or
+    /// supplementary: Kubernetes adds `fsGroup` as a supplementary group).
+    fn is_our_group(group: u32) -> bool {
+        rustix::process::getegid().as_raw() == group
+            || rustix::process::getgroups()
+                .is_ok_and(|groups| groups.iter().any(|gid| gid.as_raw() == group))
+    }
+
+    pub(super) fn check_directory(
+        path: &Path,
+        facts: &Facts,
+        trust: DirectoryTrust,
+    ) -> Result<(), StoreError> {
         let owner = facts.owner;
         if owner != user() && owner != 0 {
             return Err(refused(path, Refusal::DirectoryOtherOwner { owner }));
         }
-        if facts.mode & 0o022 != 0 {
+        let group_may_write = trust == DirectoryTrust::OwnGroup && is_our_group(facts.group);
+        let closed = if group_may_write { 0o002 } else { 0o022 };
+        if facts.mode & closed != 0 {
             return Err(refused(
                 path,
                 Refusal::DirectoryOpenToOthers { mode: facts.mode },
@@ -192,6 +217,7 @@ mod owner {
     use std::io;
     use std::path::Path;
 
+    use super::DirectoryTrust;
     use crate::StoreError;
     use crate::file::directory::Facts;
 
@@ -204,7 +230,11 @@ mod owner {
         Ok(())
     }
 
-    pub(super) fn check_directory(_: &Path, _: &Facts) -> Result<(), StoreError> {
+    pub(super) fn check_directory(
+        _: &Path,
+        _: &Facts,
+        _: DirectoryTrust,
+    ) -> Result<(), StoreError> {
         Ok(())
     }
 
