@@ -126,9 +126,11 @@ impl TokenManager {
     }
 
     /// A manager configured from `REVAULT_API_URL`, `REVAULT_WORKSPACE`,
-    /// `REVAULT_API_KEY_ID` and `REVAULT_API_KEY_SECRET`.
+    /// `REVAULT_API_KEY_ID` and `REVAULT_API_KEY_SECRET` (or
+    /// `REVAULT_API_KEY_SECRET_FILE`, a file holding the secret, as secrets
+    /// are mounted in containers).
     pub fn from_env() -> Result<Self, TokenError> {
-        let config = Config::from_env_with(|name| std::env::var(name).ok())?.build()?;
+        let config = revault_auth_shared::env::config_from_env()?.build()?;
         Self::new(config)
     }
 
