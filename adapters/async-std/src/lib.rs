@@ -283,11 +283,13 @@ impl TokenManager {
     /// withdrawn at once and never served again, and the core always hears
     /// of it (it ignores reports about a token already replaced), so many
     /// failing calls cause one refresh. Returns whether `token` was the one
-    /// served until now.
+    /// served until now. A token this manager did not serve last (another
+    /// manager's) changes nothing.
     pub fn invalidate(&self, token: &AccessToken) -> bool {
-        let generation = token.generation();
-        let served = self.publication.withdraw(generation);
-        self.send(Command::Rejected(generation));
+        let Some(served) = self.publication.reject(token) else {
+            return false;
+        };
+        self.send(Command::Rejected(token.generation()));
         served
     }
 
@@ -347,8 +349,8 @@ impl TokenManager {
 }
 
 impl TokenSource for TokenManager {
-    fn token_owned(&self) -> impl Future<Output = Result<Arc<AccessToken>, TokenError>> + Send {
-        TokenManager::token_owned(self)
+    fn token(&self) -> impl Future<Output = Result<TokenRef, TokenError>> + Send {
+        TokenManager::token(self)
     }
 
     fn invalidate(&self, token: &AccessToken) -> bool {

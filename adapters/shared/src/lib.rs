@@ -6,8 +6,9 @@
 //! hand the core to a [`Publication`] after every input. It holds:
 //!
 //! - the **published token** (an `ArcSwapOption` and a version: a read
-//!   compares the version with the thread's shelf and lends from it, no
-//!   lock, no allocation, no clock, no shared write), withdrawn at once by
+//!   compares the version with the one this thread's copy was made at and
+//!   clones that copy: no lock, no allocation, no clock, no write to memory
+//!   another thread writes; see [`TokenRef`]), withdrawn at once by
 //!   [`Publication::withdraw`] and never published again once a generation
 //!   was reported rejected (the **watermark**), even when a suspend moves
 //!   the core's deadlines and the core republishes;
@@ -17,7 +18,8 @@
 //! - the core's **events**, fanned out to every subscriber as a
 //!   [`broadcast::Receiver<Event>`](tokio::sync::broadcast::Receiver) (a
 //!   runtime-free channel: it works under any executor and blocking);
-//! - [`TokenRef`], the borrowed token every manager returns;
+//! - [`TokenRef`], the token every manager returns, with its ready
+//!   `Authorization` header value;
 //! - [`TokenSource`], the small trait the middleware takes, implemented by
 //!   every manager;
 //! - [`UnauthorizedPolicy`], what to do when revault-api answers 401, used
@@ -27,10 +29,20 @@
 //!
 //! Nothing here reads a clock on the read path, spawns or sleeps: readers
 //! never need a runtime.
+//!
+//! ## What a reading thread keeps
+//!
+//! Each thread keeps, for each of the last four managers it read, one
+//! count on the token it last read and its own copy of that token's
+//! `Authorization` header value, until its next read after the token
+//! changed, until it reads four other managers, or until it exits. A
+//! withdrawn token may stay that long in the memory of a thread that
+//! stopped reading; it is never served again, and it and the thread's
+//! header copy are zeroized when the last handle to them is dropped.
 
 mod clock;
 pub mod command;
-mod lend;
+mod copies;
 mod publication;
 mod reader;
 mod source;

@@ -324,11 +324,13 @@ impl TokenManager {
     /// The token is withdrawn at once and never served again, and the core
     /// always hears of it (it ignores reports about a token already
     /// replaced), so many callers failing with one token cause one refresh.
-    /// Returns whether `token` was the one served until now.
+    /// Returns whether `token` was the one served until now. A token this
+    /// manager did not serve last (another manager's) changes nothing.
     pub fn invalidate(&self, token: &AccessToken) -> bool {
-        let generation = token.generation();
-        let served = self.publication.withdraw(generation);
-        self.send(Command::Rejected(generation));
+        let Some(served) = self.publication.reject(token) else {
+            return false;
+        };
+        self.send(Command::Rejected(token.generation()));
         served
     }
 
@@ -400,8 +402,8 @@ impl TokenManager {
 }
 
 impl TokenSource for TokenManager {
-    fn token_owned(&self) -> impl Future<Output = Result<Arc<AccessToken>, TokenError>> + Send {
-        TokenManager::token_owned(self)
+    fn token(&self) -> impl Future<Output = Result<TokenRef, TokenError>> + Send {
+        TokenManager::token(self)
     }
 
     fn invalidate(&self, token: &AccessToken) -> bool {

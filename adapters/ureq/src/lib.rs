@@ -332,10 +332,13 @@ impl BlockingTokenManager {
     /// withdrawn at once and never served again, and the core always hears
     /// of it, so the next call gets a new one; reports about a token
     /// already replaced change nothing. Returns whether `token` was the one
-    /// served until now.
+    /// served until now. A token this manager did not serve last (another
+    /// manager's) changes nothing.
     pub fn invalidate(&self, token: &AccessToken) -> bool {
         let generation = token.generation();
-        let served = self.publication.withdraw(generation);
+        let Some(served) = self.publication.reject(token) else {
+            return false;
+        };
         self.with_core(|core, now| {
             core.handle_rejected(generation, now);
         });
@@ -555,7 +558,7 @@ impl TokenSource for BlockingTokenManager {
     /// Never blocks: a published token at once (a refresh it is due for runs
     /// on another thread); otherwise [`token`](Self::token) runs on a
     /// thread of its own and the future waits for it.
-    fn token_owned(&self) -> impl Future<Output = Result<Arc<AccessToken>, TokenError>> + Send {
+    fn token(&self) -> impl Future<Output = Result<TokenRef, TokenError>> + Send {
         let manager = self.clone();
         async move {
             let now = Instant::now();
@@ -563,12 +566,12 @@ impl TokenSource for BlockingTokenManager {
                 if now >= token.refresh_at() {
                     manager.refresh_in_background();
                 }
-                return Ok(token.into_owned());
+                return Ok(token);
             }
             let (answer, answered) = tokio::sync::oneshot::channel();
             std::thread::Builder::new()
                 .name("revault-auth-wait".to_owned())
-                .spawn(move || drop(answer.send(manager.token_owned())))
+                .spawn(move || drop(answer.send(manager.token())))
                 .map_err(|_| TokenError::Closed)?;
             answered.await.unwrap_or(Err(TokenError::Closed))
         }
