@@ -53,9 +53,9 @@
 //! loopback. Any other client fits through [`TokenManager::with_transport`].
 //!
 //! ## Reading and waiting
-//! [`TokenManager::try_token`] is one atomic load and a loan from the
-//! thread's shelf: no lock, no allocation, no write to shared memory, no
-//! clock read. The driver withdraws the token at its safety
+//! [`TokenManager::try_token`] is one atomic load and a clone of this
+//! thread's copy of the token: no lock, no allocation, no write to memory
+//! another thread writes, no clock read. The driver withdraws the token at its safety
 //! floor, and wakes every second to compare the wall clock with the
 //! monotonic one, so after a suspend the token is withdrawn within a second
 //! of waking. [`TokenManager::token`] waits only when no valid token

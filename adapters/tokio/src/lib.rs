@@ -63,9 +63,9 @@
 //! ## The read path
 //! [`TokenManager::try_token`] (and [`TokenManager::token`] when a token is
 //! published) reads the publication's version and, when it is the one this
-//! thread saw last, lends the token from the thread's own shelf: no lock, no
-//! allocation, no atomic read-modify-write, no write to shared memory and no
-//! clock read (about 6.5 ns; README has the figures beside the floor and
+//! thread saw last, clones this thread's own copy of the token and its
+//! header value: no lock, no allocation, no write to memory another thread
+//! writes and no clock read (README has the figures beside the floor and
 //! aliri_tokens). The [`TokenRef`] it returns may be held across the HTTP
 //! call's `.await` (see its docs); [`TokenManager::reader`] makes a
 //! per-thread [`TokenReader`] cheaper still.

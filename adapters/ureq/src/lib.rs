@@ -2,7 +2,7 @@
 //!
 //! A blocking token manager for revault-api over [ureq] 3, with no
 //! background thread: [`BlockingTokenManager::token`] returns the published
-//! token with one atomic load, a loan from the thread's shelf and one
+//! token with one atomic load, a clone of this thread's copy and one
 //! monotonic clock read, and the first
 //! caller past the refresh point refreshes it inline while every other
 //! caller keeps getting the current token. Only when no valid token exists
@@ -278,8 +278,8 @@ impl BlockingTokenManager {
         Self::new(config)
     }
 
-    /// A valid token. Before its refresh point: one atomic load, a loan from
-    /// this thread's shelf and one monotonic clock read (no wall clock). Past it (or once a second, to compare the
+    /// A valid token. Before its refresh point: one atomic load, a clone of
+    /// this thread's copy and one monotonic clock read (no wall clock). Past it (or once a second, to compare the
     /// clocks): the first caller drives the core inline, the others keep
     /// the current token. With no valid token: waits up to the wait
     /// deadline, then [`TokenError::TimedOut`]; [`TokenError::Failed`] at
