@@ -147,10 +147,10 @@ impl PerThreadCopy {
     fn current(&self) -> Arc<Copy> {
         let version = self.version.load(Ordering::Acquire);
         THREAD_COPY.with(|copy| {
-            if let Some((seen, copy)) = &*copy.borrow() {
-                if *seen == version {
-                    return Arc::clone(copy);
-                }
+            if let Some((seen, copy)) = &*copy.borrow()
+                && *seen == version
+            {
+                return Arc::clone(copy);
             }
             let published = Arc::clone(&self.published.lock().expect("not poisoned"));
             let own = Arc::new(Copy {
