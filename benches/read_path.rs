@@ -1,5 +1,5 @@
 //! Cost of reading a cached token: the tokio `TokenManager` fast path
-//! (`try_token`: a version check and a loan from the thread's shelf), the
+//! (`try_token`: a version check and a clone of the thread's copy), the
 //! blocking ureq manager's `token()` (the same plus one monotonic clock
 //! read) and a per-thread `TokenReader` (one atomic load and a pointer
 //! comparison) against the usual

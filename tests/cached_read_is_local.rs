@@ -1,47 +1,20 @@
-//! The cached `token()` read, as issue 13 asks of it: once a thread has read
-//! the current token, further reads on that thread allocate nothing and do
-//! not touch the token's shared reference count (the count a cross-thread
-//! handle such as `Arc` would write on every clone and drop), on every
-//! manager; and a new token replaces the old one on the next read.
+//! The cached `token()` read: once a thread has read the current token,
+//! further reads on that thread allocate nothing and never touch the
+//! published token's shared reference count (the count every thread would
+//! write if a read cloned the published `Arc`), on every manager; the
+//! header value a read hands out is this thread's own copy, made once, not
+//! the published token's (whose clones all write one shared count); and a
+//! new token replaces the old one on the next read.
 
-// A counting global allocator needs `unsafe impl GlobalAlloc`.
-#![allow(unsafe_code)]
-
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::sync::Arc;
 use std::time::SystemTime;
 
 use revault_auth::core::testing::{ScriptedServer, ScriptedTransport};
 use revault_auth::{AccessToken, ApiKeySecret, Config};
 
-/// Counts allocations made by the current thread.
-struct CountingAllocator;
-
-thread_local! {
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-// SAFETY: every call is forwarded unchanged to the system allocator; the
-// counter is a thread-local `Cell` with no destructor, which never allocates.
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|count| count.set(count.get() + 1));
-        // SAFETY: forwarded with the caller's layout.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `alloc` above, with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: CountingAllocator = CountingAllocator;
-
-fn allocations() -> u64 {
-    ALLOCATIONS.with(Cell::get)
+/// Where a header value's bytes are: equal for clones sharing one buffer.
+fn bytes_of(header: &http::HeaderValue) -> *const u8 {
+    header.as_bytes().as_ptr()
 }
 
 const READS: usize = 10_000;
@@ -62,26 +35,41 @@ fn transport(config: &Config) -> ScriptedTransport {
     ScriptedTransport::new(server, SystemTime::now)
 }
 
-/// Runs `reads` (which calls its argument while holding each token it
-/// read) once to warm up, then again: the second run must allocate nothing
-/// and never take a count on `held`'s shared counter, not even while it
-/// holds a token.
-fn assert_reads_are_local(what: &str, held: &Arc<AccessToken>, reads: impl Fn(&dyn Fn())) {
-    reads(&|| {});
-    let count = Arc::strong_count(held);
-    let allocations_before = allocations();
-    reads(&|| {
-        assert_eq!(
-            Arc::strong_count(held),
-            count,
-            "{what}: a read took a shared count"
-        );
-    });
-    assert_eq!(
-        allocations() - allocations_before,
-        0,
-        "{what}: reads allocated"
+/// Runs `reads` (which calls its argument with each token it read, while
+/// holding it) once to warm up, then again: the second run must allocate
+/// nothing on this thread and never take a count on `held`'s shared
+/// counter, not even while it holds a token; every read's header value is
+/// one same buffer of this thread, not the published token's.
+fn assert_reads_are_local(
+    what: &str,
+    held: &Arc<AccessToken>,
+    reads: impl Fn(&dyn Fn(&revault_auth::tokio::TokenRef)),
+) {
+    let this_thread = std::cell::Cell::new(None);
+    reads(&|token| this_thread.set(Some(bytes_of(token.header_value()))));
+    let this_thread = this_thread.get().expect("a read");
+    assert_ne!(
+        this_thread,
+        bytes_of(held.header_value()),
+        "{what}: the header value served is the published token's"
     );
+    let count = Arc::strong_count(held);
+    let allocations = allocation_counter::measure(|| {
+        reads(&|token| {
+            assert_eq!(
+                Arc::strong_count(held),
+                count,
+                "{what}: a read took a shared count"
+            );
+            let header = token.header_value().clone();
+            assert_eq!(
+                bytes_of(&header),
+                this_thread,
+                "{what}: a read made a new header value"
+            );
+        });
+    });
+    assert_eq!(allocations.count_total, 0, "{what}: reads allocated");
 }
 
 #[test]
@@ -102,7 +90,7 @@ fn tokio_token_reads_allocate_nothing_and_write_no_shared_count() {
             for _ in 0..READS {
                 let token = manager.token().await.expect("a token");
                 assert_eq!(token.generation(), first.generation());
-                holding();
+                holding(&token);
             }
         });
     });
@@ -117,7 +105,7 @@ fn tokio_token_reads_allocate_nothing_and_write_no_shared_count() {
         for _ in 0..READS {
             let token = manager.try_token().expect("a token");
             assert_eq!(token.generation(), second.generation());
-            holding();
+            holding(&token);
         }
     });
 }
@@ -133,7 +121,7 @@ fn ureq_token_reads_allocate_nothing_and_write_no_shared_count() {
         for _ in 0..READS {
             let token = manager.token().expect("a token");
             assert_eq!(token.generation(), first.generation());
-            holding();
+            holding(&token);
         }
     });
 }
@@ -150,7 +138,7 @@ fn async_std_token_reads_allocate_nothing_and_write_no_shared_count() {
             for _ in 0..READS {
                 let token = manager.token().await.expect("a token");
                 assert_eq!(token.generation(), first.generation());
-                holding();
+                holding(&token);
             }
         });
     });

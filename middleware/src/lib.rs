@@ -44,7 +44,7 @@
 //! # Ok(()) }
 //! ```
 //!
-//! The blocking ureq manager works too: its `TokenSource::token_owned`
+//! The blocking ureq manager works too: its `TokenSource::token`
 //! never blocks the executor (when it must wait or refresh, it does so on a
 //! thread of its own).
 //!
@@ -174,6 +174,7 @@ use std::sync::Arc;
 
 use http::HeaderMap;
 use revault_auth_core::AccessToken;
+use revault_auth_shared::TokenRef;
 
 #[cfg(feature = "metrics")]
 pub mod metrics;
@@ -288,11 +289,8 @@ impl<S: TokenSource> Guard<S> {
 
     /// The token for a retry: a newer one than `used` (a reported
     /// generation is never served again), or `None` should it be the same.
-    async fn fresh_token(
-        &self,
-        used: &AccessToken,
-    ) -> Result<Option<Arc<AccessToken>>, TokenError> {
-        let fresh = self.source.token_owned().await?;
+    async fn fresh_token(&self, used: &AccessToken) -> Result<Option<TokenRef>, TokenError> {
+        let fresh = self.source.token().await?;
         Ok((fresh.generation() != used.generation()).then_some(fresh))
     }
 }

@@ -83,11 +83,7 @@ impl<S: TokenSource> Middleware for AuthMiddleware<S> {
             // Another host: it gets no token, and its 401s are its own.
             return next.run(request, extensions).await;
         }
-        let token = guard
-            .source
-            .token_owned()
-            .await
-            .map_err(Error::middleware)?;
+        let token = guard.source.token().await.map_err(Error::middleware)?;
         request
             .headers_mut()
             .insert(AUTHORIZATION, token.header_value().clone());

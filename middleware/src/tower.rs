@@ -12,8 +12,8 @@ use http::header::AUTHORIZATION;
 use http::{Request, Response, StatusCode};
 use http_body_util::combinators::{BoxBody, UnsyncBoxBody};
 use http_body_util::{Either, Empty, Full};
-use revault_auth_core::{AccessToken, TokenError};
-use revault_auth_shared::TokenSource;
+use revault_auth_core::TokenError;
+use revault_auth_shared::{TokenRef, TokenSource};
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -291,7 +291,7 @@ where
         Box::pin(async move {
             let token = guard
                 .source
-                .token_owned()
+                .token()
                 .await
                 .map_err(AuthServiceError::Token)?;
             let response = inner
@@ -326,7 +326,9 @@ where
     }
 }
 
-fn authorize<B>(mut request: Request<B>, token: &AccessToken) -> Request<B> {
+/// Puts `token`'s header value on `request`: this thread's copy, whose
+/// clone writes no memory other threads write.
+fn authorize<B>(mut request: Request<B>, token: &TokenRef) -> Request<B> {
     request
         .headers_mut()
         .insert(AUTHORIZATION, token.header_value().clone());

@@ -56,9 +56,9 @@
 //! loopback. Any other client fits through [`TokenManager::with_transport`].
 //!
 //! ## Reading and waiting
-//! [`TokenManager::try_token`](Manager::try_token) is one atomic load and a loan from the
-//! thread's shelf: no lock, no allocation, no write to shared memory, no
-//! clock read. The driver withdraws the token at its safety
+//! [`TokenManager::try_token`](Manager::try_token) is one atomic load and a clone of this
+//! thread's copy of the token: no lock, no allocation, no write to memory
+//! another thread writes, no clock read. The driver withdraws the token at its safety
 //! floor, and wakes every second to compare the wall clock with the
 //! monotonic one, so after a suspend the token is withdrawn within a second
 //! of waking. `TokenManager::token` waits only when no valid token
@@ -76,7 +76,6 @@
 
 use std::future::Future;
 use std::ops::Deref;
-use std::sync::Arc;
 use std::time::Duration;
 
 use revault_auth_core::http::{Request, Uri};
@@ -162,8 +161,8 @@ impl TokenManager {
 }
 
 impl TokenSource for TokenManager {
-    fn token_owned(&self) -> impl Future<Output = Result<Arc<AccessToken>, TokenError>> + Send {
-        self.0.token_owned()
+    fn token(&self) -> impl Future<Output = Result<TokenRef, TokenError>> + Send {
+        self.0.token()
     }
 
     fn invalidate(&self, token: &AccessToken) -> bool {

@@ -19,25 +19,37 @@
 //!   blocking is harmless.
 //! - **The read path**: the published token ([`Publication`]: an
 //!   `ArcSwapOption` and a version; a read compares the version with the
-//!   thread's shelf and lends from it, no lock, no allocation, no clock,
-//!   no shared write), withdrawn at once by [`Publication::withdraw`] and
+//!   one this thread's copy was made at and clones that copy: no lock, no
+//!   allocation, no clock, no write to memory another thread writes),
+//!   withdrawn at once by [`Publication::withdraw`] and
 //!   never published again once a generation was reported rejected (the
 //!   **watermark**); the **wait outcome** ([`Publication::wait`]); the
 //!   core's **events**, fanned out to every subscriber as a
 //!   [`broadcast::Receiver<Event>`](tokio::sync::broadcast::Receiver) (a
-//!   runtime-free channel); [`TokenRef`] and [`TokenReader`].
+//!   runtime-free channel); [`TokenRef`] (the token with its ready
+//!   `Authorization` header value) and [`TokenReader`].
 //! - [`TokenSource`], the small trait the middleware takes, implemented by
 //!   every manager.
 //!
-//! Nothing on the read path reads a clock, spawns or sleeps: readers never
-//! need a runtime.
+//! Nothing here reads a clock on the read path, spawns or sleeps: readers
+//! never need a runtime.
+//!
+//! ## What a reading thread keeps
+//!
+//! Each thread keeps, for each of the last four managers it read, one
+//! count on the token it last read and its own copy of that token's
+//! `Authorization` header value, until its next read after the token
+//! changed, until it reads four other managers, or until it exits. A
+//! withdrawn token may stay that long in the memory of a thread that
+//! stopped reading; it is never served again, and it and the thread's
+//! header copy are zeroized when the last handle to them is dropped.
 
 mod clock;
 pub mod command;
+mod copies;
 mod driver;
 mod engine;
 pub mod env;
-mod lend;
 mod manager;
 mod publication;
 mod reader;

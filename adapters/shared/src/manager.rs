@@ -186,13 +186,15 @@ impl<R: Runtime> Manager<R> {
 
     /// Reports that revault-api answered 401 to a call made with `token`.
     /// The token is withdrawn at once and never served again, and the core
-    /// always hears of it (it ignores reports about a token already
-    /// replaced), so many callers failing with one token cause one refresh.
-    /// Returns whether `token` was the one served until now.
+    /// hears of it (it ignores reports about a token already replaced), so
+    /// many callers failing with one token cause one refresh. A token this
+    /// manager did not serve (another manager's) changes nothing. Returns
+    /// whether `token` was the one served until now.
     pub fn invalidate(&self, token: &AccessToken) -> bool {
-        let generation = token.generation();
-        let served = self.publication.withdraw(generation);
-        self.send(Command::Rejected(generation));
+        let Some(served) = self.publication.reject(token) else {
+            return false;
+        };
+        self.send(Command::Rejected(token.generation()));
         served
     }
 
@@ -267,8 +269,8 @@ impl<R: Runtime> Manager<R> {
 }
 
 impl<R: Runtime> TokenSource for Manager<R> {
-    fn token_owned(&self) -> impl Future<Output = Result<Arc<AccessToken>, TokenError>> + Send {
-        Manager::token_owned(self)
+    fn token(&self) -> impl Future<Output = Result<TokenRef, TokenError>> + Send {
+        Manager::token(self)
     }
 
     fn invalidate(&self, token: &AccessToken) -> bool {

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant, SystemTime};
 
 use arc_swap::ArcSwapOption;
@@ -32,6 +32,25 @@ struct Writer {
     rejected: u64,
     /// The core's `token_version` last published.
     version: Option<u64>,
+    /// The last token published, to tell a report about it from a report
+    /// about another manager's token of the same generation. Weak: a token
+    /// nobody holds any more is gone (and zeroized), and nobody can report
+    /// it either.
+    issued: Weak<AccessToken>,
+}
+
+impl Writer {
+    /// Whether `token` is the last token published here: the very value,
+    /// or a copy of it (same generation and secret).
+    fn issued(&self, token: &AccessToken) -> bool {
+        if std::ptr::eq(self.issued.as_ptr(), token) {
+            return true;
+        }
+        self.issued.upgrade().is_some_and(|issued| {
+            issued.generation() == token.generation()
+                && issued.secret().expose_secret() == token.secret().expose_secret()
+        })
+    }
 }
 
 /// What waiting callers look at once no token is published.
@@ -48,11 +67,11 @@ struct Status {
 /// [`AuthCore`], shared by every handle of one manager.
 pub struct Publication {
     token: ArcSwapOption<AccessToken>,
-    /// This publication among all in the process (readers' shelves are
+    /// This publication among all in the process (threads' copies are
     /// keyed by it).
     id: u64,
-    /// Bumped after every store to `token`: a reader whose shelf was filled
-    /// at this version may serve from it without reading `token`.
+    /// Bumped after every store to `token`: a thread whose copy was made
+    /// at this version may serve it without reading `token`.
     version: AtomicU64,
     writer: Mutex<Writer>,
     status: Mutex<Status>,
@@ -111,15 +130,15 @@ impl Publication {
 
     // ----- readers -----------------------------------------------------------
 
-    /// The published token: one atomic load and a thread-local lookup, no
-    /// lock, no clock, no write to shared memory while the token is
-    /// unchanged.
+    /// The published token: one atomic load and a clone of this thread's
+    /// copy; no lock, no clock, no write to memory another thread writes
+    /// while the token is unchanged.
     #[inline]
     pub fn try_token(&self) -> Option<TokenRef> {
-        // Read before the slot (see `store`): a shelf filed under this
+        // Read before the slot (see `store`): a copy filed under this
         // version never holds an older token than the slot did then.
         let version = self.version.load(Ordering::Acquire);
-        TokenRef::lend(self.id, version, || self.token.load_full())
+        TokenRef::current(self.id, version, || self.token.load_full())
     }
 
     /// A per-thread reader of this publication's token.
@@ -241,12 +260,32 @@ impl Publication {
 
     // ----- writers -----------------------------------------------------------
 
-    /// revault-api answered 401 to `generation`: that token and every older
-    /// one is withdrawn now and never published again. Returns whether the
-    /// token served until now was that generation. The driver must still
-    /// tell the core ([`AuthCore::handle_rejected`]).
-    pub fn withdraw(&self, generation: TokenGeneration) -> bool {
+    /// revault-api answered 401 to a call made with `token`. When `token`
+    /// is the last one published here (the value or a copy of it), it and
+    /// every older generation are withdrawn as by
+    /// [`withdraw`](Self::withdraw), which answers: `Some(served)`; the
+    /// caller must still tell the core. `None`: not this publication's
+    /// current token (another manager's, whose generations count from 1
+    /// too, or one already replaced), so nothing changes and the core need
+    /// not hear of it.
+    pub fn reject(&self, token: &AccessToken) -> Option<bool> {
         let mut writer = lock(&self.writer);
+        writer
+            .issued(token)
+            .then(|| self.withdraw_locked(&mut writer, token.generation()))
+    }
+
+    /// revault-api answered 401 to `generation` of this publication's
+    /// tokens: that token and every older one is withdrawn now and never
+    /// published again. Returns whether the token served until now was that
+    /// generation. The driver must still tell the core
+    /// ([`AuthCore::handle_rejected`]). A report that may be about another
+    /// manager's token goes through [`reject`](Self::reject).
+    pub fn withdraw(&self, generation: TokenGeneration) -> bool {
+        self.withdraw_locked(&mut lock(&self.writer), generation)
+    }
+
+    fn withdraw_locked(&self, writer: &mut Writer, generation: TokenGeneration) -> bool {
         writer.rejected = writer.rejected.max(generation.get());
         let current = self.token.load();
         let served = current
@@ -308,8 +347,13 @@ impl Publication {
         let rejected = writer.rejected;
         let token = core
             .access_token(now)
-            .filter(|token| token.generation().get() > rejected);
-        self.store(token.cloned().map(Arc::new));
+            .filter(|token| token.generation().get() > rejected)
+            .cloned()
+            .map(Arc::new);
+        if let Some(token) = &token {
+            writer.issued = Arc::downgrade(token);
+        }
+        self.store(token);
     }
 
     /// The only write to the slot: the version is bumped after the token is

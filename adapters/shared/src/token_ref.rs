@@ -1,49 +1,54 @@
-//! [`TokenRef`]: the token every manager hands out.
+//! [`TokenRef`]: the token every manager hands out, with the header a
+//! request needs.
 
 use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
-use std::thread::LocalKey;
 
+use http::HeaderValue;
 use revault_auth_core::AccessToken;
 
-use crate::lend::{Lendable, Lent, Shelves};
+use crate::copies::{self, Copy};
 
-thread_local! {
-    static SHELVES: Shelves<AccessToken> = const { Shelves::new() };
-}
-
-impl Lendable for AccessToken {
-    fn shelves() -> &'static LocalKey<Shelves<Self>> {
-        &SHELVES
-    }
-}
-
-/// A published token. Dereferences to [`AccessToken`].
+/// A published token. Dereferences to [`AccessToken`]; its
+/// [`header_value`](Self::header_value) is the `Authorization` value to
+/// send with it.
 ///
-/// Getting one took no lock and wrote no shared memory: each thread keeps
-/// the token it last read and a stock of references to it, and a `TokenRef`
-/// dropped on a thread that holds the same token goes back to that stock.
+/// It is this thread's copy of the published token (see the crate docs):
+/// getting, cloning and dropping one counts on a counter only this thread
+/// writes, so its cost does not grow with the number of threads reading.
 /// It may be held across an `.await`, for the length of an HTTP call, sent
 /// to another thread or cloned; it stays valid memory after the token is
 /// withdrawn (it is simply no longer served).
 #[derive(Clone)]
-pub struct TokenRef(Lent<AccessToken>);
+pub struct TokenRef(Arc<Copy>);
 
 impl TokenRef {
-    /// Lends the token a publication `source` holds at `version`.
+    /// What the publication `source` serves at `version` (see
+    /// [`copies::current`]).
     #[inline]
-    pub(crate) fn lend(
+    pub(crate) fn current(
         source: u64,
         version: u64,
         load: impl FnOnce() -> Option<Arc<AccessToken>>,
     ) -> Option<Self> {
-        Lent::lend(source, version, load).map(Self)
+        copies::current(source, version, load).map(Self)
     }
 
-    /// The token as an `Arc`.
+    /// `Bearer <jwt>`, ready for the `Authorization` header and marked
+    /// sensitive. It is this thread's copy of the token's header value:
+    /// cloning it for a request writes no memory other threads write, and
+    /// its bytes are zeroized once the last clone is dropped. (It shadows
+    /// [`AccessToken::header_value`], whose clones all share one counter.)
+    #[inline]
+    pub fn header_value(&self) -> &HeaderValue {
+        self.0.header()
+    }
+
+    /// The published token as an `Arc`: one count on the count every
+    /// thread shares, for keeping the token beyond a call.
     pub fn into_owned(self) -> Arc<AccessToken> {
-        self.0.into_arc()
+        Arc::clone(self.0.token())
     }
 }
 
@@ -52,7 +57,7 @@ impl Deref for TokenRef {
 
     #[inline]
     fn deref(&self) -> &AccessToken {
-        &self.0
+        self.0.token()
     }
 }
 

@@ -63,9 +63,10 @@
 //! ## The read path
 //! [`TokenManager::try_token`](Manager::try_token) (and [`TokenManager::token`](Manager::token) when a token is
 //! published) reads the publication's version and, when it is the one this
-//! thread saw last, lends the token from the thread's own shelf: no lock, no
-//! allocation, no atomic read-modify-write, no write to shared memory and no
-//! clock read (README has the figures). The [`TokenRef`] it returns may be held across the HTTP
+//! thread saw last, clones this thread's own copy of the token and its
+//! header value: no lock, no allocation, no write to memory another thread
+//! writes and no clock read (README has the figures beside the floor and
+//! aliri_tokens). The [`TokenRef`] it returns may be held across the HTTP
 //! call's `.await` (see its docs); [`TokenManager::reader`](Manager::reader) makes a
 //! per-thread [`TokenReader`] cheaper still.
 //!
@@ -113,7 +114,6 @@
 
 use std::future::Future;
 use std::ops::Deref;
-use std::sync::Arc;
 use std::time::Duration;
 
 use revault_auth_core::http::Uri;
@@ -211,8 +211,8 @@ impl TokenManager {
 }
 
 impl TokenSource for TokenManager {
-    fn token_owned(&self) -> impl Future<Output = Result<Arc<AccessToken>, TokenError>> + Send {
-        self.0.token_owned()
+    fn token(&self) -> impl Future<Output = Result<TokenRef, TokenError>> + Send {
+        self.0.token()
     }
 
     fn invalidate(&self, token: &AccessToken) -> bool {

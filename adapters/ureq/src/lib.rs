@@ -2,7 +2,7 @@
 //!
 //! A blocking token manager for revault-api over [ureq] 3, with no
 //! background thread: [`BlockingTokenManager::token`] returns the published
-//! token with one atomic load, a loan from the thread's shelf and one
+//! token with one atomic load, a clone of this thread's copy and one
 //! monotonic clock read, and the first
 //! caller past the refresh point refreshes it inline while every other
 //! caller keeps getting the current token. Only when no valid token exists
@@ -289,14 +289,13 @@ impl BlockingTokenManager {
         Self::new(config)
     }
 
-    /// A valid token. Before its refresh point: one atomic load, a loan from
-    /// this thread's shelf and one monotonic clock read (no wall clock).
-    /// Past it (or once a second, to compare the clocks): the first caller
-    /// drives the core inline, the others keep the current token. With no
-    /// valid token: waits up to the wait deadline, then
-    /// [`TokenError::TimedOut`]; [`TokenError::Failed`] at once when the API
-    /// key was refused. Blocks: see the crate docs before calling it from
-    /// async code.
+    /// A valid token. Before its refresh point: one atomic load, a clone of
+    /// this thread's copy and one monotonic clock read (no wall clock). Past it (or once a
+    /// second, to compare the clocks): the first caller drives the core inline, the others keep
+    /// the current token. With no valid token: waits up to the wait
+    /// deadline, then [`TokenError::TimedOut`]; [`TokenError::Failed`] at
+    /// once when the API key was refused. Blocks: see the crate docs before
+    /// calling it from async code.
     pub fn token(&self) -> Result<TokenRef, TokenError> {
         let now = Instant::now();
         if let Some(token) = self.publication.try_token() {
@@ -344,10 +343,13 @@ impl BlockingTokenManager {
     /// withdrawn at once and never served again, and the core always hears
     /// of it, so the next call gets a new one; reports about a token
     /// already replaced change nothing. Returns whether `token` was the one
-    /// served until now.
+    /// served until now. A token this manager did not serve last (another
+    /// manager's) changes nothing.
     pub fn invalidate(&self, token: &AccessToken) -> bool {
         let generation = token.generation();
-        let served = self.publication.withdraw(generation);
+        let Some(served) = self.publication.reject(token) else {
+            return false;
+        };
         self.command(Command::Rejected(generation));
         served
     }
@@ -554,7 +556,7 @@ impl TokenSource for BlockingTokenManager {
     /// Never blocks: a published token at once (a refresh it is due for runs
     /// on another thread); otherwise [`token`](Self::token) runs on a
     /// thread of its own and the future waits for it.
-    fn token_owned(&self) -> impl Future<Output = Result<Arc<AccessToken>, TokenError>> + Send {
+    fn token(&self) -> impl Future<Output = Result<TokenRef, TokenError>> + Send {
         let manager = self.clone();
         async move {
             let now = Instant::now();
@@ -562,12 +564,12 @@ impl TokenSource for BlockingTokenManager {
                 if now >= token.refresh_at() {
                     manager.refresh_in_background();
                 }
-                return Ok(token.into_owned());
+                return Ok(token);
             }
             let (answer, answered) = oneshot::channel();
             std::thread::Builder::new()
                 .name("revault-auth-wait".to_owned())
-                .spawn(move || drop(answer.send(manager.token_owned())))
+                .spawn(move || drop(answer.send(manager.token())))
                 .map_err(|_| TokenError::Closed)?;
             answered.await.unwrap_or(Err(TokenError::Closed))
         }
