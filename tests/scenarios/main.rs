@@ -17,6 +17,7 @@ mod backoff_on_5xx;
 mod body_too_large;
 mod credentials_rejected;
 mod force_refresh;
+mod foreign_token_reports;
 mod insecure_url;
 mod invalidate_after_401;
 mod lifecycle;

@@ -235,8 +235,7 @@ impl Builder {
 /// [`StoreLink`](revault_auth_shared::store::StoreLink)).
 fn run_store_jobs(engine: &mut Engine) {
     while let Some(job) = engine.store_job(Instant::now()) {
-        let outcome = job.run();
-        engine.store_done(Some(outcome));
+        engine.store_done(Some(job.run()));
     }
 }
 
@@ -346,11 +345,10 @@ impl BlockingTokenManager {
     /// served until now. A token this manager did not serve last (another
     /// manager's) changes nothing.
     pub fn invalidate(&self, token: &AccessToken) -> bool {
-        let generation = token.generation();
         let Some(served) = self.publication.reject(token) else {
             return false;
         };
-        self.command(Command::Rejected(generation));
+        self.command(Command::Rejected(token.generation()));
         served
     }
 
@@ -380,8 +378,8 @@ impl BlockingTokenManager {
     /// installed (see `AuthCore::restore`); a usable saved token is served
     /// when this returns.
     pub fn restore(&self, saved: SavedTokens) -> bool {
-        let restore = |answer| Command::Restore(Box::new(saved), answer);
-        self.ask(restore).unwrap_or(false)
+        self.ask(|answer| Command::Restore(Box::new(saved), answer))
+            .unwrap_or(false)
     }
 
     /// A snapshot of the current tokens for a token store; `None` when no

@@ -55,12 +55,10 @@ impl BlockingTransport for UreqTransport {
         if uri.scheme_str() != Some("https") && !plain_loopback {
             return Err(TransportErrorKind::Other);
         }
-        let configure = self.agent.configure_request(request);
-        let configure = if plain_loopback {
-            configure.proxy(None)
-        } else {
-            configure
-        };
+        let mut configure = self.agent.configure_request(request);
+        if plain_loopback {
+            configure = configure.proxy(None);
+        }
         let request = configure
             .max_redirects(0)
             .http_status_as_error(false)
@@ -73,15 +71,13 @@ impl BlockingTransport for UreqTransport {
             .into_reader()
             .take(cap.saturating_add(1))
             .read_to_end(&mut bytes);
-        if let Err(error) = read {
-            bytes.zeroize();
-            return Err(kind(ureq::Error::from(error)));
-        }
-        if bytes.len() > limits.max_body {
-            bytes.zeroize();
-            return Err(TransportErrorKind::BodyTooLarge);
-        }
-        Ok(Response::from_parts(parts, bytes))
+        let refused = match read {
+            Err(error) => kind(ureq::Error::from(error)),
+            Ok(_) if bytes.len() > limits.max_body => TransportErrorKind::BodyTooLarge,
+            Ok(_) => return Ok(Response::from_parts(parts, bytes)),
+        };
+        bytes.zeroize();
+        Err(refused)
     }
 }
 
