@@ -1,34 +1,19 @@
 //! Keep a token with the blocking ureq adapter, from several threads.
 //!
 //! `cargo run --example blocking` runs against an emulator on a background
-//! thread; set the `REVAULT_*` variables to use a real revault-api instead.
+//! thread when no `REVAULT_*` variable is set; set them to use a real
+//! revault-api (a broken setting is reported, not replaced).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use revault_auth::ureq::BlockingTokenManager;
-use revault_auth::{ApiKeySecret, Config};
-use revault_auth_mock::{MockConfig, MockServer};
+
+mod common;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut _emulator = None;
-    let tokens = match BlockingTokenManager::from_env() {
-        Ok(tokens) => tokens,
-        Err(_) => {
-            let emulator = MockServer::start_background(
-                MockConfig::default().with_ttls(Duration::from_secs(2), Duration::from_secs(60)),
-            )?;
-            let config = Config::builder(
-                emulator.base_url(),
-                MockConfig::DEFAULT_WORKSPACE,
-                MockConfig::DEFAULT_API_KEY_ID,
-                ApiKeySecret::new(MockConfig::DEFAULT_API_KEY_SECRET),
-            )
-            .build()?;
-            _emulator = Some(emulator);
-            BlockingTokenManager::new(config)?
-        }
-    };
+    let api = common::api()?;
+    let tokens = BlockingTokenManager::new(api.config.clone())?;
     let tokens = Arc::new(tokens);
     let workers: Vec<_> = (0..4)
         .map(|worker| {

@@ -1,38 +1,21 @@
 //! Keep a token with the tokio adapter and call a protected resource with it.
 //!
-//! `cargo run --example tokio` runs against an in-process emulator; set
-//! `REVAULT_API_URL`, `REVAULT_WORKSPACE`, `REVAULT_API_KEY_ID` and
-//! `REVAULT_API_KEY_SECRET` to use a real revault-api instead.
+//! `cargo run --example tokio` runs against an in-process emulator when no
+//! `REVAULT_*` variable is set; set `REVAULT_API_URL`, `REVAULT_WORKSPACE`,
+//! `REVAULT_API_KEY_ID` and `REVAULT_API_KEY_SECRET` to use a real
+//! revault-api (a broken setting is reported, not replaced by the emulator).
 
 use std::time::Duration;
 
 use revault_auth::tokio::TokenManager;
-use revault_auth::{ApiKeySecret, Config};
-use revault_auth_mock::{MockConfig, MockServer};
+
+mod common;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let (tokens, base, _emulator) = match TokenManager::from_env() {
-        Ok(tokens) => (tokens, std::env::var("REVAULT_API_URL")?, None),
-        Err(_) => {
-            let emulator = MockServer::start(
-                MockConfig::default().with_ttls(Duration::from_secs(2), Duration::from_secs(60)),
-            )
-            .await?;
-            let config = Config::builder(
-                emulator.base_url(),
-                MockConfig::DEFAULT_WORKSPACE,
-                MockConfig::DEFAULT_API_KEY_ID,
-                ApiKeySecret::new(MockConfig::DEFAULT_API_KEY_SECRET),
-            )
-            .build()?;
-            (
-                TokenManager::new(config)?,
-                emulator.base_url(),
-                Some(emulator),
-            )
-        }
-    };
+    let api = common::api()?;
+    let base = api.base_url.clone();
+    let tokens = TokenManager::new(api.config.clone())?;
     let client = reqwest::Client::new();
     for call in 1..=3 {
         let token = tokens.token_owned().await?;

@@ -9,6 +9,7 @@
 //! | `tokio` (default) | `revault_auth::tokio::TokenManager` | background refresh task, reqwest (rustls) |
 //! | `async-std` | `revault_auth::async_std::TokenManager` | async-std and smol |
 //! | `ureq` | `revault_auth::ureq::BlockingTokenManager` | blocking, no background thread |
+//! | `middleware` | `revault_auth::middleware::{AuthLayer, AuthMiddleware}` | tower layer and reqwest middleware over any manager above |
 //!
 //! Only `tokio` is on by default; for another runtime depend on
 //! `revault-auth` with `default-features = false, features = ["ureq"]` (or
@@ -29,6 +30,8 @@ pub use revault_auth_core::{
 
 #[cfg(feature = "async-std")]
 pub use revault_auth_async_std as async_std;
+#[cfg(feature = "middleware")]
+pub use revault_auth_middleware as middleware;
 #[cfg(feature = "tokio")]
 pub use revault_auth_tokio as tokio;
 #[cfg(feature = "ureq")]

@@ -23,6 +23,12 @@ fn secret_is_read_from_a_file() {
     let two_newlines = dir.join("two-newlines");
     std::fs::write(&good, format!("{SECRET}\n")).expect("write");
     std::fs::write(&two_newlines, format!("{SECRET}\n\n")).expect("write");
+    // Private, as a secret file should be (one open to others is warned of).
+    #[cfg(unix)]
+    for path in [&good, &two_newlines] {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    }
 
     // The file wins over a wrong secret in the environment.
     let mut command = against(&server, &["token", "--api-key-secret-file"]);

@@ -171,13 +171,13 @@ use std::sync::Arc;
 
 use http::HeaderMap;
 use revault_auth_core::AccessToken;
-use revault_auth_shared::Verdict;
 
 #[cfg(feature = "metrics")]
 pub mod metrics;
 mod reqwest_mw;
 mod scope;
 mod tower;
+mod unauthorized;
 
 pub use crate::reqwest_mw::AuthMiddleware;
 pub use crate::scope::Origin;
@@ -185,10 +185,11 @@ pub use crate::tower::{
     AuthLayer, AuthService, AuthServiceError, BufferedBodies, CloneBodies, NoRetry, ReplayPolicy,
     ResponseFuture,
 };
+pub use crate::unauthorized::{Challenge, DEFAULT_COOL_DOWN, UnauthorizedPolicy, Verdict};
 /// Re-exported so that users name the version this crate implements.
 pub use reqwest_middleware;
 pub use revault_auth_core::{Event, TokenError};
-pub use revault_auth_shared::{Challenge, DEFAULT_COOL_DOWN, TokenSource, UnauthorizedPolicy};
+pub use revault_auth_shared::TokenSource;
 
 use crate::scope::Scope;
 

@@ -7,8 +7,9 @@ use http::Extensions;
 use reqwest::header::AUTHORIZATION;
 use reqwest::{Request, Response, StatusCode};
 use reqwest_middleware::{Error, Middleware, Next};
-use revault_auth_shared::{TokenSource, UnauthorizedPolicy};
+use revault_auth_shared::TokenSource;
 
+use crate::unauthorized::UnauthorizedPolicy;
 use crate::{Guard, Origin, Scope};
 
 /// A [`reqwest_middleware::Middleware`] that authorizes each request for

@@ -168,7 +168,7 @@ impl<S: TokenSource + Clone, P> AuthLayer<S, P> {
     #[must_use]
     pub fn cool_down(mut self, cool_down: std::time::Duration) -> Self {
         Guard::adjust(&mut self.guard, |guard| {
-            guard.policy = revault_auth_shared::UnauthorizedPolicy::new(cool_down);
+            guard.policy = crate::unauthorized::UnauthorizedPolicy::new(cool_down);
         });
         self
     }

@@ -2,6 +2,8 @@
 //! parsing (so no error about a URL that does not parse echoes a password),
 //! and how errors show a value (bounded, never the user information).
 
+use std::net::IpAddr;
+
 use http::Uri;
 
 use crate::error::ConfigError;
@@ -51,7 +53,13 @@ pub(crate) fn endpoints(api_url: &str) -> Result<(Uri, Uri), ConfigError> {
     if tail.contains('#') {
         return Err(invalid("the base URL must not have a fragment ('#...')"));
     }
-    if port_of(authority).is_some_and(|port| !port.parse::<u16>().is_ok_and(|port| port != 0)) {
+    // Digits only: integer parsing also takes a leading `+`, which no URL
+    // parser downstream accepts as a port.
+    let valid_port = |port: &str| {
+        port.bytes().all(|byte| byte.is_ascii_digit())
+            && port.parse::<u16>().is_ok_and(|port| port != 0)
+    };
+    if port_of(authority).is_some_and(|port| !valid_port(port)) {
         return Err(invalid("the port must be a number from 1 to 65535"));
     }
     let base: Uri = text.parse().map_err(|_| invalid("not a URL"))?;
@@ -59,7 +67,7 @@ pub(crate) fn endpoints(api_url: &str) -> Result<(Uri, Uri), ConfigError> {
     let host = base.host().ok_or_else(|| invalid("no host"))?;
     match scheme {
         "https" => {}
-        "http" if crate::config::is_loopback(host) => {}
+        "http" if is_loopback(host) => {}
         "http" => {
             return Err(ConfigError::InsecureUrl {
                 host: bounded(host),
@@ -78,6 +86,14 @@ pub(crate) fn endpoints(api_url: &str) -> Result<(Uri, Uri), ConfigError> {
             .map_err(|_| invalid("cannot append the endpoint path"))
     };
     Ok((join("/auth/token")?, join("/auth/token/refresh")?))
+}
+
+/// True for `localhost`, 127.0.0.0/8 and `::1`: the only hosts plain HTTP
+/// may reach.
+pub fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// `(scheme with "://", authority, rest)`; no scheme leaves all in `rest`.

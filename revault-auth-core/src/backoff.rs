@@ -8,6 +8,12 @@
 
 use std::time::Duration;
 
+/// The most a wait the server or the slow schedule set (`Retry-After`, the
+/// wait after a refusal) is stretched by, as a fraction of it: enough that
+/// a fleet refused at one instant does not come back at one instant, and
+/// never before the wait is over.
+pub(crate) const WAIT_JITTER: f64 = 0.2;
+
 #[derive(Debug, Clone)]
 pub(crate) struct Backoff {
     base: Duration,
@@ -52,6 +58,12 @@ impl Backoff {
 
     pub(crate) fn reset(&mut self) {
         self.failures = 0;
+    }
+
+    /// `wait` stretched by a seeded draw of up to [`WAIT_JITTER`] of it:
+    /// never shorter than asked.
+    pub(crate) fn stretched(&mut self, wait: Duration) -> Duration {
+        wait.saturating_add(wait.mul_f64(WAIT_JITTER * self.rng.f64()))
     }
 
     /// A uniform draw in `[0, 1)` from the same seeded stream.

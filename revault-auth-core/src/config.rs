@@ -3,7 +3,6 @@
 //! bad setting fails before any traffic.
 
 use std::fmt;
-use std::net::IpAddr;
 use std::time::Duration;
 
 use http::Uri;
@@ -42,12 +41,14 @@ pub struct Policy {
     pub backoff_base: Duration,
     /// Longest backoff delay.
     pub backoff_cap: Duration,
-    /// Longest wait a `Retry-After` can impose. At least `backoff_base`, so
-    /// a server answering 429 to everything gets at most one request per
-    /// `backoff_base`.
+    /// Longest wait a `Retry-After` can impose, before the jitter of up to
+    /// a fifth more that keeps a fleet from coming back at one instant. At
+    /// least `backoff_base`, so a server answering 429 to everything gets
+    /// at most one request per `backoff_base`.
     pub retry_after_cap: Duration,
     /// After a refusal (credentials rejected, a spec-shaped 400, a 404),
-    /// callers fail at once and the core tries again after this long...
+    /// callers fail at once and the core tries again after this long (plus
+    /// a jitter of up to a fifth of the wait)...
     pub refused_retry_base: Duration,
     /// ...doubling after each refusal in a row, up to this.
     pub refused_retry_cap: Duration,
@@ -60,8 +61,20 @@ pub struct Policy {
     /// How far the wall clock may run ahead of the monotonic clock before
     /// the core concludes the machine was suspended.
     pub suspend_tolerance: Duration,
-    /// Seed for jitter and backoff; fix it for reproducible tests.
-    pub seed: u64,
+    /// Seed for jitter and backoff. `None` (the default): the seed the
+    /// driver hands the core ([`AuthCore::new_seeded`](crate::AuthCore::new_seeded)),
+    /// drawn from the operating system, so every manager of a fleet draws
+    /// its own jitter. Set it for reproducible tests.
+    pub seed: Option<u64>,
+    /// Refresh a restored token ahead of expiry, at the refresh point saved
+    /// with it (the default). `false` serves a restored token until its
+    /// `usable_until` and asks for a new one only then: for a one-shot
+    /// process (a command-line run that uses one token at once and exits),
+    /// whose early refresh would spend the shared refresh token on a token
+    /// the run never uses, and could be cut off by the exit before the new
+    /// pair is saved. Tokens the core obtains itself are refreshed ahead
+    /// either way.
+    pub refresh_restored_ahead: bool,
 }
 
 impl Default for Policy {
@@ -81,7 +94,8 @@ impl Default for Policy {
             min_lifetime: Duration::from_secs(1),
             max_lifetime: Duration::from_secs(7 * 24 * 3600),
             suspend_tolerance: Duration::from_secs(2),
-            seed: 0x5eed_0f7e_4a01,
+            seed: None,
+            refresh_restored_ahead: true,
         }
     }
 }
@@ -321,14 +335,6 @@ fn check_text(value: &str, name: &'static str) -> Result<(), ConfigError> {
 pub(crate) fn check_api_key(id: &str, secret: &ApiKeySecret) -> Result<(), ConfigError> {
     check_text(id, "API key id")?;
     check_text(secret.expose_secret(), "API key secret")
-}
-
-/// True for `localhost`, 127.0.0.0/8 and `::1`: the only hosts plain HTTP
-/// may reach.
-pub fn is_loopback(host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]

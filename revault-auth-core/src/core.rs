@@ -12,12 +12,16 @@ use crate::error::{AuthError, ConfigError, ServerMessage, TransportErrorKind};
 use crate::event::{Event, ExpiryCause, ReauthReason};
 use crate::request::{self, Purpose, RequestId, Transmit};
 use crate::response::{self, Grant, RawMessage, RetryAfter, Verdict};
-use crate::saved::{SAVED_FORMAT, SavedTokens, from_unix_ms, to_unix_ms};
+use crate::saved::{SAVED_FORMAT, SavedTokens, from_unix_ms, to_unix_ms, unix_ms};
 use crate::scrub::scrub_server_text;
 use crate::secret::{AccessToken, AccessTokenSecret, ApiKeySecret, TokenGeneration, bearer_header};
 use crate::state::{HeldRefresh, InFlight, Link, RefreshState, Refusal, SpentTokens};
 use crate::timebase::TimeBase;
 use crate::timer::{Timer, TimerTable};
+
+/// The seed [`AuthCore::new`] uses when the policy sets none: one fixed
+/// value, so tests and the testing harness are reproducible.
+const FIXED_SEED: u64 = 0x5eed_0f7e_4a01;
 
 /// Events kept for the application before the oldest are dropped: an
 /// application that never drains them must not grow without bound.
@@ -101,9 +105,23 @@ fn earlier(at: Instant, by: Duration, fallback: Instant) -> Instant {
 
 impl AuthCore {
     /// A core for a validated configuration. `now` is the driver's clock.
+    /// Without a [`Policy::seed`](crate::Policy), the jitter comes from one
+    /// fixed seed: every core made this way draws the same schedule. Fine
+    /// for tests; a manager uses [`new_seeded`](Self::new_seeded).
     pub fn new(config: Config, now: Instant) -> Self {
+        Self::new_seeded(config, now, FIXED_SEED)
+    }
+
+    /// A core whose jitter (refresh point, backoff, `Retry-After`, the slow
+    /// schedule after a refusal) is drawn from `entropy` unless the policy
+    /// sets a [`seed`](crate::Policy::seed). A driver passes a value drawn
+    /// from the operating system, so the managers of a fleet, started
+    /// together and refused together, do not act at one instant. The core
+    /// stays deterministic: the same seed gives the same schedule.
+    pub fn new_seeded(config: Config, now: Instant, entropy: u64) -> Self {
         let policy = &config.policy;
-        let backoff = Backoff::new(policy.backoff_base, policy.backoff_cap, policy.seed);
+        let seed = policy.seed.unwrap_or(entropy);
+        let backoff = Backoff::new(policy.backoff_base, policy.backoff_cap, seed);
         let link = if config.eager {
             Link::Ready
         } else {
@@ -298,6 +316,27 @@ impl AuthCore {
         current
     }
 
+    /// The driver could not take the token store's update lock (it timed
+    /// out): another process may hold the refresh token this core holds and
+    /// spend it at any moment, so this core never sends it. The token is
+    /// dropped unsent (and a restore cannot bring it back); the next
+    /// request, at the access token's refresh point or at once without one,
+    /// is an API-key login that starts a session of this core's own
+    /// ([`ReauthReason::StoreLockUnavailable`]). The access token is served
+    /// until then. Without a refresh token held, nothing changes.
+    pub fn handle_store_lock_unavailable(&mut self, now: Instant) {
+        self.time.observe(now);
+        if matches!(self.refresh, RefreshState::Held(_)) {
+            let given_up = std::mem::replace(
+                &mut self.refresh,
+                RefreshState::Lost(ReauthReason::StoreLockUnavailable),
+            );
+            if let RefreshState::Held(held) = given_up {
+                self.spent.remember(held.token);
+            }
+        }
+    }
+
     /// The wall clock, read by the driver together with `now`. Monotonic
     /// clocks stop while a machine sleeps; when the wall clock has run ahead
     /// of the monotonic one by more than the tolerance since the core's
@@ -366,20 +405,25 @@ impl AuthCore {
             }
             self.start(now);
         }
-        if self.refusal.take().is_some() {
-            // The new key cuts short the slow wait after the refusal, not
-            // the server's `Retry-After` or a backoff (issue 9, item 3).
-            if let Link::Waiting { held_until, .. } = self.link {
-                self.link = match held_until {
-                    Some(until) if until > now => Link::Waiting {
-                        until,
-                        held_until: Some(until),
-                    },
-                    _ => Link::Ready,
-                };
-            }
-        }
+        self.end_refusal(now);
         Ok(())
+    }
+
+    /// Clears a refusal and cuts short its slow wait, but not the server's
+    /// `Retry-After` or a backoff under way: a new API key or a restored
+    /// session is a reason to try again, not to ignore the server.
+    fn end_refusal(&mut self, now: Instant) {
+        if self.refusal.take().is_some()
+            && let Link::Waiting { held_until, .. } = self.link
+        {
+            self.link = match held_until {
+                Some(until) if until > now => Link::Waiting {
+                    until,
+                    held_until: Some(until),
+                },
+                _ => Link::Ready,
+            };
+        }
     }
 
     /// Stops for good: drops every secret and sends nothing more.
@@ -396,7 +440,8 @@ impl AuthCore {
     /// A snapshot of the current usable access token and the unspent
     /// refresh token, for a token store; `None` when no access token is
     /// usable at `now`. Deadlines are converted to wall time through the
-    /// `now`/`wall` pair (read together by the driver). Its `version` is
+    /// `now`/`wall` pair (read together by the driver), and `wall` is
+    /// recorded as its `saved_at_unix_ms`. Its `version` is
     /// [`saved_version`](Self::saved_version) (0 if none).
     pub fn export(&self, now: Instant, wall: SystemTime) -> Option<SavedTokens> {
         let now = self.time.at(now);
@@ -417,6 +462,7 @@ impl AuthCore {
             access_refresh_at_unix_ms: unix(token.refresh_at),
             refresh_token: refresh.map(|held| held.token.clone()),
             refresh_usable_until_unix_ms: refresh.map_or(0, |held| unix(held.usable_until)),
+            saved_at_unix_ms: unix_ms(wall),
         })
     }
 
@@ -429,15 +475,22 @@ impl AuthCore {
     /// core holds (a lower store version, or an access token that expires
     /// no later than the one held), when a deadline in it lies further
     /// from `wall` than [`Policy::max_lifetime`](crate::Policy) (plus a
-    /// minute of clock slack: no server answer could have produced it), or
-    /// when nothing in `saved` is usable. A refresh token this core already
-    /// spent is never installed.
+    /// minute of clock slack: no server answer could have produced it), when
+    /// it was saved later than `wall` by more than that minute (this host's
+    /// clock is behind: its deadlines cannot be trusted), or when nothing in
+    /// `saved` is usable. A refresh token this core already spent, or gave
+    /// up ([`handle_store_lock_unavailable`](Self::handle_store_lock_unavailable)),
+    /// is never installed.
     ///
     /// An installed access token gets a new generation and
     /// [`Event::Restored`]; its deadlines count in wall time, so a token
     /// saved 200 s into a 300 s life expires 100 s after the restore. It is
     /// refreshed ahead of expiry like any other (restoring starts the
-    /// core). A backoff or `Retry-After` under way stands. Records
+    /// core), or only at its `usable_until` when
+    /// [`Policy::refresh_restored_ahead`](crate::Policy) is `false`. A
+    /// restore ends a refusal ([`failure`](Self::failure)) and its slow
+    /// wait, since the session needs no API key; a backoff or
+    /// `Retry-After` under way stands. Records
     /// `saved.version` as [`saved_version`](Self::saved_version).
     pub fn restore(&mut self, saved: SavedTokens, now: Instant, wall: SystemTime) -> bool {
         let now = self.time.observe(now);
@@ -456,6 +509,7 @@ impl AuthCore {
             && !older_version
             && !older_token
             && saved.within_lifetime(wall, self.config.policy.max_lifetime)
+            && saved.saved_by(wall)
             && response::usable_token(saved.access_token.expose_secret());
         if !acceptable {
             return false;
@@ -477,11 +531,16 @@ impl AuthCore {
         if access_usable {
             let usable_until = instant(saved.access_usable_until_unix_ms);
             let expires_at = instant(saved.access_expires_at_unix_ms).max(usable_until);
-            let refresh_at = instant(saved.access_refresh_at_unix_ms).min(usable_until);
+            let refresh_at = if self.config.policy.refresh_restored_ahead {
+                instant(saved.access_refresh_at_unix_ms).min(usable_until)
+            } else {
+                usable_until
+            };
             let generation =
                 self.install_access(saved.access_token, expires_at, usable_until, refresh_at);
             self.push_event(Event::Restored { generation });
         }
+        self.end_refusal(now);
         self.start(now);
         self.saved_version = Some(saved.version);
         self.saved_token_version = Some(self.access_version);
@@ -918,11 +977,11 @@ impl AuthCore {
             .refusal
             .as_ref()
             .map_or(1, |refusal| refusal.in_a_row.saturating_add(1));
-        let delay = doubling(
+        let delay = self.backoff.stretched(doubling(
             policy.refused_retry_base,
             policy.refused_retry_cap,
             in_a_row,
-        );
+        ));
         // The slow wait, which a new API key cuts short.
         self.wait(later(now, delay), false);
         self.refusal = Some(Refusal {
@@ -943,11 +1002,19 @@ impl AuthCore {
                 Some(at.duration_since(wall_now).unwrap_or(Duration::ZERO))
             }
         });
-        let delay = asked
-            .map(|asked| asked.max(policy.backoff_base))
-            .unwrap_or(backoff)
-            .min(policy.retry_after_cap);
-        self.wait_until(later(now, delay));
+        // The event reports the wait asked (capped); the core waits up to a
+        // fifth longer, so a fleet refused at once does not return at once.
+        let (delay, waited) = match asked {
+            Some(asked) => {
+                let wait = asked.max(policy.backoff_base).min(policy.retry_after_cap);
+                (wait, self.backoff.stretched(wait))
+            }
+            None => {
+                let wait = backoff.min(policy.retry_after_cap);
+                (wait, wait)
+            }
+        };
+        self.wait_until(later(now, waited));
         self.last_error = Some(AuthError::RateLimited { status });
         self.push_event(Event::RateLimited { status, delay });
     }

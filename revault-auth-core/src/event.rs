@@ -53,7 +53,9 @@ pub enum Event {
     RateLimited {
         /// 420, 429 or 503.
         status: u16,
-        /// How long until the next attempt (the server's wish, capped).
+        /// The wait asked: the server's wish, capped (a backoff without
+        /// one). The core waits up to a fifth longer (jitter);
+        /// [`crate::AuthCore::retry_at`] says until when.
         delay: Duration,
     },
     /// The token stopped being served.
@@ -105,6 +107,9 @@ pub enum ReauthReason {
     RefreshTokenSpent,
     /// The API key was replaced.
     ApiKeyUpdated,
+    /// The token store's update lock could not be taken: another process
+    /// may spend the refresh token this core held, so it was not sent.
+    StoreLockUnavailable,
 }
 
 /// Why a token stopped being served.

@@ -11,16 +11,20 @@
 //!   as [`http::Request`]s, and reading their answers.
 //! - Refreshing ahead of expiry in proportion to the token's lifetime, with
 //!   seeded jitter and a safety floor: a token is never handed out in its
-//!   last moments.
+//!   last moments. The seed is an input ([`AuthCore::new_seeded`]: drivers
+//!   pass one drawn from the operating system), so every manager of a
+//!   fleet draws its own jitter and the core stays deterministic.
 //! - Tracking the refresh token's own lifetime; re-authenticating with the
 //!   API key when it will not do, or when the server rejects it.
 //! - Single flight: one request at a time; a refresh token is sent once.
 //! - Retries: capped exponential backoff with jitter for transient failures,
-//!   `Retry-After` for 420/429/503, the core's own request timeout.
+//!   `Retry-After` for 420/429/503 (never earlier, at most a fifth later),
+//!   the core's own request timeout.
 //! - Refusals (401/403 to the API key, a spec-shaped 400, a 404): callers
 //!   are told at once ([`AuthCore::failure`]) while the core retries on a
-//!   slow schedule (5 min doubling to 1 h by default) and at once after
-//!   [`AuthCore::update_api_key`]. Nothing is final but
+//!   slow schedule (5 min doubling to 1 h by default, each wait stretched
+//!   by up to a fifth) and at once after [`AuthCore::update_api_key`] or a
+//!   [`restore`](AuthCore::restore)d session. Nothing is final but
 //!   [`AuthCore::close`].
 //! - Invalidation by token generation when revault-api answers 401.
 //! - Clock trouble: stale readings, suspends (short ones add up), a wall
@@ -56,7 +60,11 @@
 //!   [`handle_response`](AuthCore::handle_response),
 //!   [`handle_transport_error`](AuthCore::handle_transport_error),
 //!   [`handle_rejected`](AuthCore::handle_rejected) (revault-api answered 401
-//!   to token generation G); [`handle_timeout`](AuthCore::handle_timeout)
+//!   to token generation G),
+//!   [`handle_store_lock_unavailable`](AuthCore::handle_store_lock_unavailable)
+//!   (a driver sharing a token store could not take its update lock: the
+//!   refresh token held may be spent by another process, so it is never
+//!   sent); [`handle_timeout`](AuthCore::handle_timeout)
 //!   and [`handle_wall_clock`](AuthCore::handle_wall_clock) are the two
 //!   halves of `handle_clocks`.
 //! - **Commands**: [`start`](AuthCore::start),
@@ -82,11 +90,18 @@
 //! Only the last step is order-sensitive: `poll_timeout` must come after
 //! `poll_transmit`, because sending arms the request deadline.
 //!
+//! A driver sharing a token store takes its update lock when
+//! [`due`](AuthCore::due) says a request is due, before step 1. When the
+//! lock cannot be had in time, it calls `handle_store_lock_unavailable` and
+//! then drains as after any input: step 1 sends an API-key login (at once,
+//! or at the refresh point if the lock was tried early), never the refresh
+//! token another process may hold.
+//!
 //! ## Timers
 //! | timer | armed | fires |
 //! |---|---|---|
 //! | request timeout | a request is sent | no answer in `request_timeout`: backoff |
-//! | retry | a transient failure, `Retry-After`, or a refusal (slow schedule) | the next request may go |
+//! | retry | a transient failure, `Retry-After`, or a refusal (slow schedule); the last two stretched by up to a fifth | the next request may go |
 //! | refresh | a token arrives or is restored | at ~75–80 % of its lifetime: refresh |
 //! | expiry | a token arrives | at the safety floor: the token is withdrawn |
 //!
@@ -196,10 +211,10 @@ mod transport;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use crate::api_url::{MAX_API_URL_CHARS, SHOWN_CHARS, shown};
+pub use crate::api_url::{MAX_API_URL_CHARS, SHOWN_CHARS, is_loopback, shown};
 pub use crate::config::{
     Config, ConfigBuilder, DEFAULT_MAX_BODY, ENV_API_KEY_ID, ENV_API_KEY_SECRET, ENV_API_URL,
-    ENV_WORKSPACE, Policy, is_loopback,
+    ENV_WORKSPACE, Policy,
 };
 pub use crate::core::{AuthCore, Phase};
 pub use crate::error::{
@@ -210,7 +225,7 @@ pub use crate::event::{Event, ExpiryCause, ReauthReason};
 pub use crate::request::{Purpose, RequestId, Transmit};
 pub use crate::response::{Grant, parse_grant};
 pub use crate::saved::{SAVED_FORMAT, SavedTokens};
-pub use crate::scrub::{MAX_SERVER_TEXT_CHARS, scrub_server_text};
+pub use crate::scrub::{MAX_SERVER_TEXT_CHARS, MIN_SCRUBBED_CHARS, scrub_server_text};
 pub use crate::secret::{
     AccessToken, AccessTokenSecret, ApiKeySecret, RefreshToken, TokenGeneration,
 };

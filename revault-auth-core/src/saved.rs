@@ -46,6 +46,10 @@ pub struct SavedTokens {
     pub refresh_token: Option<RefreshToken>,
     /// When the refresh token stops being worth sending.
     pub refresh_usable_until_unix_ms: u64,
+    /// When the snapshot was taken ([`crate::AuthCore::export`]); 0 when
+    /// unknown (snapshots written before this field existed).
+    #[serde(default)]
+    pub saved_at_unix_ms: u64,
 }
 
 impl SavedTokens {
@@ -81,6 +85,15 @@ impl SavedTokens {
         ]
         .iter()
         .all(|deadline| *deadline <= bound)
+    }
+}
+
+impl SavedTokens {
+    /// Saved no later than `wall`, give or take [`RESTORE_CLOCK_SLACK`]. A
+    /// snapshot from this host's future says its clock is behind (booted
+    /// before NTP): deadlines read on it would outlive the tokens.
+    pub(crate) fn saved_by(&self, wall: SystemTime) -> bool {
+        self.saved_at_unix_ms <= unix_ms(wall).saturating_add(millis(RESTORE_CLOCK_SLACK))
     }
 }
 

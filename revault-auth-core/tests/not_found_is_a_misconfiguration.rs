@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{config, epoch, secs};
+use common::{config, epoch};
 use revault_auth_core::testing::{Harness, Reply};
 use revault_auth_core::{AuthError, ErrorClass, Event};
 
@@ -27,10 +27,8 @@ fn a_404_is_a_misconfiguration_retried_slowly() {
     assert!(error.to_string().contains("API URL"), "{error}");
     harness.advance(Duration::from_secs(3600));
     let times: Vec<Duration> = harness.sent.iter().map(|(at, _)| *at).collect();
-    // 0, +300, +600, +1200 (each after 20 ms latency), then a token.
-    assert_eq!(times[1], secs(300.02), "{times:?}");
-    assert_eq!(times[2], secs(900.04), "{times:?}");
-    assert_eq!(times[3], secs(2100.06), "{times:?}");
+    // Waits of 300, 600, 1200 s (each plus jitter), then a token.
+    common::assert_waits_with_jitter(&times, &[300.0, 600.0, 1200.0]);
     assert!(harness.token().is_some());
     assert_eq!(
         harness

@@ -107,8 +107,11 @@ fn bodies_of_at_least_one_kib() {
 
 #[test]
 fn the_configuration_reports_what_it_was_built_with() {
-    let config = builder().tune(|p| p.seed = 99).build().expect("valid");
-    assert_eq!(config.policy().seed, 99);
+    let config = builder()
+        .tune(|p| p.seed = Some(99))
+        .build()
+        .expect("valid");
+    assert_eq!(config.policy().seed, Some(99));
     assert_eq!(config.workspace(), WORKSPACE);
     assert_eq!(config.api_key_id(), KEY_ID);
     assert_eq!(

@@ -62,6 +62,7 @@ fn step() -> impl Strategy<Value = Step> {
         1 => Just(Step::Start),
         1 => Just(Step::UpdateApiKey),
         1 => Just(Step::RotateKey),
+        1 => Just(Step::StoreLockUnavailable),
     ]
 }
 

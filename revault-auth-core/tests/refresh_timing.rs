@@ -47,7 +47,10 @@ fn two_second_tokens_work_too() {
 #[test]
 fn jitter_is_seeded_and_varies_between_seeds() {
     let first_refresh = |seed: u64| {
-        let config = builder().tune(|p| p.seed = seed).build().expect("valid");
+        let config = builder()
+            .tune(|p| p.seed = Some(seed))
+            .build()
+            .expect("valid");
         let mut harness = Harness::new(config, epoch());
         harness.start();
         harness.advance(Duration::from_secs(250));

@@ -1,27 +1,10 @@
 //! Fault injection: what the emulator can do instead of (or before) answering normally.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 
-/// One of the two auth endpoints.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Endpoint {
-    /// `POST /auth/token` (authenticate with API key credentials).
-    Token,
-    /// `POST /auth/token/refresh` (exchange a refresh token).
-    Refresh,
-}
-
-impl Endpoint {
-    /// Path of the endpoint relative to the base URL, e.g. `/auth/token`.
-    pub fn path(self) -> &'static str {
-        match self {
-            Self::Token => "/auth/token",
-            Self::Refresh => "/auth/token/refresh",
-        }
-    }
-}
+use crate::spec::{Endpoint, error_body};
 
 /// Which auth endpoint(s) a fault applies to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -111,7 +94,7 @@ impl Fault {
     /// Answer `status` with a JSON error body that follows the spec's error schema
     /// (`{"message": ..., "code": ...}`), e.g. `Fault::status(503)`.
     pub fn status(status: u16) -> Self {
-        let body = crate::http::error_body(status, "Injected fault", None);
+        let body = error_body(status, "Injected fault", None);
         Self::Status {
             status,
             body: Bytes::from(body),
@@ -190,23 +173,4 @@ impl Fault {
     pub fn unauthorized() -> Self {
         Self::Unauthorized
     }
-}
-
-/// One auth request as seen by the emulator. Secrets and tokens are never recorded.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LoggedRequest {
-    /// Which endpoint was called.
-    pub endpoint: Endpoint,
-    /// When the request arrived (before its body was read).
-    pub at: Instant,
-    /// The status answered; `None` when no answer was sent (connection closed by a fault,
-    /// or the client went away while the answer was delayed).
-    pub status: Option<u16>,
-    /// The `workspace` of the request body, when it was a string.
-    pub workspace: Option<String>,
-    /// The `apiKeyId` of the request body for `/auth/token`; for `/auth/token/refresh`, the
-    /// key id the refresh token was issued to (when the token's signature is valid).
-    pub api_key_id: Option<String>,
-    /// The fault applied to this request, if any.
-    pub fault: Option<Fault>,
 }

@@ -14,14 +14,14 @@ use axum::routing::{any, post};
 use bytes::Bytes;
 use http::header::{ALLOW, AUTHORIZATION, CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use tokio::sync::Notify;
 
-use crate::fault::{Endpoint, Fault, LoggedRequest};
+use crate::fault::Fault;
+use crate::log::LoggedRequest;
+use crate::spec::{BASE_PATH, Endpoint, error_body};
 use crate::state::{MockState, Rejection, TokenKind};
 
-/// Base path of every route.
-pub const BASE_PATH: &str = "/v1/rest";
 /// Largest request body accepted by the auth endpoints.
 const MAX_BODY: usize = 64 * 1024;
 
@@ -38,55 +38,21 @@ pub(crate) struct ConnKill(pub(crate) Arc<Notify>);
 pub fn router(state: MockState) -> Router {
     Router::new()
         .route(
-            "/v1/rest/auth/token",
+            &format!("{BASE_PATH}{}", Endpoint::Token.path()),
             post(token_handler).fallback(method_not_allowed),
         )
         .route(
-            "/v1/rest/auth/token/refresh",
+            &format!("{BASE_PATH}{}", Endpoint::Refresh.path()),
             post(refresh_handler).fallback(method_not_allowed),
         )
-        .route("/v1/rest", any(protected_handler))
-        .route("/v1/rest/", any(protected_handler))
-        .route("/v1/rest/{*rest}", any(protected_handler))
+        .route(BASE_PATH, any(protected_handler))
+        .route(&format!("{BASE_PATH}/"), any(protected_handler))
+        .route(&format!("{BASE_PATH}/{{*rest}}"), any(protected_handler))
         .fallback(not_found)
         .with_state(state)
 }
 
 // ---- response helpers ---------------------------------------------------------------------
-
-fn code_for(status: u16) -> String {
-    match status {
-        420 => "ENHANCE_YOUR_CALM".to_owned(),
-        _ => StatusCode::from_u16(status)
-            .ok()
-            .and_then(|s| s.canonical_reason())
-            .map(|reason| {
-                reason
-                    .chars()
-                    .map(|c| {
-                        if c.is_ascii_alphanumeric() {
-                            c.to_ascii_uppercase()
-                        } else {
-                            '_'
-                        }
-                    })
-                    .collect()
-            })
-            .unwrap_or_else(|| format!("HTTP_{status}")),
-    }
-}
-
-/// JSON error body following the spec's error schema.
-pub(crate) fn error_body(status: u16, message: &str, issues: Option<&[String]>) -> Vec<u8> {
-    let mut body = Map::new();
-    body.insert("message".to_owned(), Value::from(message));
-    body.insert("code".to_owned(), Value::from(code_for(status)));
-    if let Some(issues) = issues {
-        let issues = issues.iter().map(|m| json!({ "message": m })).collect();
-        body.insert("issues".to_owned(), Value::Array(issues));
-    }
-    serde_json::to_vec(&Value::Object(body)).unwrap_or_else(|_| b"{}".to_vec())
-}
 
 fn json_response(status: StatusCode, body: impl Into<Body>) -> Response {
     let mut response = Response::new(body.into());

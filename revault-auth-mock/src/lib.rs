@@ -20,7 +20,8 @@
 //! (the API key id), `ws` (the workspace), a unique `jti` and `typ` (`access`/`refresh`).
 //!
 //! Tests drive it through [`MockServer`]: fault injection ([`Fault`], one-shot or
-//! persistent, per [`Target`]), revocation, a request log ([`LoggedRequest`]) and counters.
+//! persistent, per [`Target`]), revocation, a request log ([`LoggedRequest`], read entry by entry as outcomes
+//! arrive with a [`LogCursor`]) and counters.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -36,11 +37,15 @@
 mod config;
 mod fault;
 mod http;
+mod log;
 mod server;
+mod spec;
 mod state;
 
 pub use config::{InvalidMockConfig, MockConfig};
-pub use fault::{Endpoint, Fault, LoggedRequest, Target};
-pub use http::{BASE_PATH, router};
+pub use fault::{Fault, Target};
+pub use http::router;
+pub use log::{LogCursor, LoggedRequest};
 pub use server::{MockServer, serve, serve_with_shutdown};
+pub use spec::{BASE_PATH, Endpoint};
 pub use state::{IssuedTokens, LOG_CAPACITY, MockState, TokenClaims, TokenKind};

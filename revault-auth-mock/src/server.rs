@@ -14,8 +14,10 @@ use tokio::sync::{oneshot, watch};
 use tower::ServiceExt as _;
 
 use crate::config::MockConfig;
-use crate::fault::{Fault, LoggedRequest, Target};
+use crate::fault::{Fault, Target};
 use crate::http::{ConnKill, router};
+use crate::log::LoggedRequest;
+use crate::spec::{BASE_PATH, Endpoint};
 use crate::state::{IssuedTokens, MockState, TokenClaims};
 
 /// Serves the emulator on `listener` until the process ends.
@@ -206,7 +208,7 @@ impl MockServer {
 
     /// `http://127.0.0.1:PORT/v1/rest`
     pub fn base_url(&self) -> String {
-        format!("http://{}{}", self.addr, crate::BASE_PATH)
+        format!("http://{}{}", self.addr, BASE_PATH)
     }
 
     /// The base URL followed by `path` (which should start with `/`).
@@ -300,9 +302,7 @@ impl MockServer {
     pub fn refused_refreshes(&self) -> usize {
         self.log()
             .iter()
-            .filter(|logged| {
-                logged.endpoint == crate::Endpoint::Refresh && logged.status != Some(200)
-            })
+            .filter(|logged| logged.endpoint == Endpoint::Refresh && logged.status != Some(200))
             .count()
     }
 

@@ -10,7 +10,9 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use crate::config::MockConfig;
-use crate::fault::{Endpoint, Fault, LoggedRequest, Target};
+use crate::fault::{Fault, Target};
+use crate::log::LoggedRequest;
+use crate::spec::Endpoint;
 
 /// Longest lifetime actually tracked (about 100 years); longer TTLs are clamped to it.
 const MAX_TTL: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
@@ -469,7 +471,7 @@ mod tests {
     use std::time::Instant;
 
     use super::*;
-    use crate::fault::Endpoint;
+    use crate::spec::Endpoint;
 
     fn arrival(workspace: usize) -> LoggedRequest {
         LoggedRequest {

@@ -5,7 +5,7 @@ mod common;
 use std::time::Instant;
 
 use common::*;
-use revault_auth_mock::{Endpoint, Fault, MockConfig, Target};
+use revault_auth_mock::{Endpoint, Fault, LogCursor, MockConfig, Target};
 use serde_json::json;
 
 #[tokio::test]
@@ -123,4 +123,31 @@ async fn counters_count_each_kind_of_request() {
     assert_eq!(server.refresh_requests(), 3);
     assert_eq!(server.protected_requests(), 2);
     assert_eq!(server.log().len(), 5);
+}
+
+#[tokio::test]
+async fn log_cursor_hands_out_each_settled_entry_once() {
+    let server = start(MockConfig::default()).await;
+    let client = client();
+    let mut cursor = LogCursor::default();
+    assert!(cursor.settled(&server.log()).is_empty());
+    let body = authenticate(&client, &server).await;
+    let first = cursor.settled(&server.log());
+    assert_eq!(
+        first
+            .iter()
+            .map(|r| (r.endpoint, r.status))
+            .collect::<Vec<_>>(),
+        [(Endpoint::Token, Some(200))]
+    );
+    assert!(cursor.settled(&server.log()).is_empty(), "handed out twice");
+    refresh(&client, &server, token_str(&body, "refreshToken")).await;
+    authenticate(&client, &server).await;
+    let next = cursor.settled(&server.log());
+    assert_eq!(
+        next.iter()
+            .map(|r| (r.endpoint, r.status))
+            .collect::<Vec<_>>(),
+        [(Endpoint::Refresh, Some(200)), (Endpoint::Token, Some(200))]
+    );
 }

@@ -56,10 +56,35 @@ pub enum StoreError {
         path.display()
     )]
     LockTimeout {
-        /// The lock file.
+        /// The lock file (for a store on a server: its URL, without any
+        /// password, and the lock's key).
         path: PathBuf,
         /// How long this call waited.
         waited: Duration,
+    },
+    /// The session alone would make a file larger than the store reads
+    /// back ([`MAX_FILE_BYTES`](crate::MAX_FILE_BYTES)); nothing was
+    /// written.
+    #[error("the session takes {size} bytes, more than the {limit} a token store may hold")]
+    TooLarge {
+        /// The size the file would have had.
+        size: u64,
+        /// The largest size written (and read).
+        limit: u64,
+    },
+    /// A store on a server (Redis) could not be reached in time, refused
+    /// the credentials, or failed a command. `store` names the server
+    /// without any password.
+    #[error("cannot {operation} the token store at {store}: {source}")]
+    Unreachable {
+        /// What was being done.
+        operation: &'static str,
+        /// The server, as a URL without its password.
+        store: String,
+        /// What went wrong (`TimedOut`, `ConnectionRefused`,
+        /// `PermissionDenied` for refused credentials, ...).
+        #[source]
+        source: io::Error,
     },
     /// Reading, writing, locking or renaming failed.
     #[error("cannot {operation} {}: {source}", path.display())]

@@ -61,13 +61,20 @@
 //! ## The file store
 //! - **One file, several sessions** (up to 16; saving a 17th drops the one
 //!   saved longest ago), each under its key, each with its own version.
+//!   Nothing is written that would not be read back: a save that would
+//!   make the file larger than [`MAX_FILE_BYTES`] drops the sessions saved
+//!   longest ago (a session too large alone is [`StoreError::TooLarge`]),
+//!   and a file of ours too large to read is replaced like unreadable data.
 //! - **Private or refused**: the file and its lock files must be regular
 //!   files owned by the user, mode 0600 (created so); the directory must
 //!   be owned by the user or root and writable by no one else (a shared
 //!   `/tmp` is refused: others could plant files or links there). Anything
 //!   else is [`StoreError::Refused`], with the reason, before anything is
-//!   read or created. No symbolic link is followed (`O_NOFOLLOW`), no FIFO
-//!   or device is opened for reading, and nothing past
+//!   read or created. No symbolic link is followed (`O_NOFOLLOW`), the
+//!   directory's own name included: the directory is opened once, and
+//!   every file is inspected, opened, created and renamed relative to it
+//!   (`openat`, `renameat`), so a link flipped after the check redirects
+//!   nothing. No FIFO or device is opened for reading, and nothing past
 //!   [`MAX_FILE_BYTES`] is read.
 //! - **Plausible or ignored**: a session whose deadlines reach beyond what
 //!   revault-api can issue ([`FileStore::with_max_lifetime`]) or whose
@@ -77,7 +84,10 @@
 //!   directory, are fsynced, then renamed over the old file: a reader sees
 //!   the old version or the new one, never half of one, even after a
 //!   crash. So [`load`](TokenStore::load) takes no lock and creates
-//!   nothing.
+//!   nothing. A temporary file is named for its writer
+//!   (`.revault-auth-<pid>-<random>.tmp`); one a killed process left (its
+//!   tokens still live) is removed by the next save, once its writer is
+//!   gone or it is older than any save takes.
 //! - **Compare-and-swap** under an advisory lock (`flock`/`LockFileEx`) on
 //!   `<file>.lock`, waited for at most [`FileStore::with_lock_wait`].
 //!   A session's versions start at the wall clock in microseconds and
@@ -91,16 +101,26 @@
 //!   [`StoreError::Corrupt`] / [`StoreError::UnsupportedFormat`] on load;
 //!   a save replaces it.
 //!
+//! ## Stores on other engines
+//! A store keeping one value per session (a Redis key, say) can reuse the
+//! file store's layout and checks ([`encode_session`],
+//! [`decode_session`]) and its versions ([`first_version`]), as
+//! `revault-auth-store-redis` does.
+//!
 //! Errors never carry a token: JSON errors are reduced to a line and a
 //! column, since `serde_json` messages may quote the offending value.
 
+mod codec;
 mod error;
 mod file;
 mod session;
 mod token_store;
+mod version;
 
+pub use codec::{decode_session, encode_session};
 pub use error::{Refusal, StoreError};
 pub use file::{DEFAULT_LOCK_WAIT, DEFAULT_MAX_LIFETIME, FileStore, MAX_FILE_BYTES, STORE_FORMAT};
 pub use revault_auth_core::SavedTokens;
 pub use session::SessionKey;
 pub use token_store::{TokenStore, UpdateGuard};
+pub use version::first_version;

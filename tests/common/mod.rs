@@ -1,14 +1,17 @@
-//! Shared by the end-to-end tests: an emulator with short lifetimes and a
-//! configuration pointing at it, with distinctive secrets so secret-hygiene
-//! checks can search output for them.
+//! Shared by the end-to-end tests (the library's and the CLI's): an
+//! emulator with short lifetimes and a configuration pointing at it, with
+//! distinctive secrets so secret-hygiene checks can search output for them,
+//! and what the emulator saw.
 #![allow(dead_code, unreachable_pub)]
 
-use std::io::{Read as _, Write as _};
-use std::net::TcpListener;
+use std::path::PathBuf;
 use std::time::Duration;
 
+use revault_auth::tokio::SessionKey;
 use revault_auth_core::{ApiKeySecret, Config, ConfigBuilder};
 use revault_auth_mock::{MockConfig, MockServer};
+
+pub mod host;
 
 /// An API key secret nobody could mistake for anything else.
 pub const SECRET: &str = "e2e-api-key-secret-7f3a9c1d";
@@ -24,6 +27,12 @@ pub fn mock_config(access_ttl: Duration, refresh_ttl: Duration) -> MockConfig {
         ..MockConfig::default()
     }
     .with_ttls(access_ttl, refresh_ttl)
+}
+
+/// An emulator with these lifetimes, served from its own thread (so it
+/// runs under every runtime, and under none).
+pub fn server(access: Duration, refresh: Duration) -> MockServer {
+    MockServer::start_background(mock_config(access, refresh)).expect("emulator")
 }
 
 /// A builder for a core configuration that authenticates against `server`,
@@ -43,77 +52,30 @@ pub fn config_for(server: &MockServer) -> ConfigBuilder {
     })
 }
 
-/// A plain TCP listener on another local port that counts connections and
-/// answers each with a token-shaped 200, so following a redirect to it
-/// would "work". Runtime-free (a std thread). Returns the URL to redirect
-/// to and the connection counter.
-pub fn redirect_trap() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
-    use std::io::{Read, Write};
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a trap");
-    let url = format!(
-        "http://{}/v1/rest/auth/token",
-        listener.local_addr().expect("trap address")
-    );
-    let connections = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&connections);
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            counter.fetch_add(1, Ordering::SeqCst);
-            let mut buffer = [0u8; 4096];
-            let _ = stream.read(&mut buffer);
-            let body = r#"{"accessToken":"trap-token","expiresInSeconds":60,"refreshToken":"trap-refresh","refreshExpiresInSeconds":120}"#;
-            let answer = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = stream.write_all(answer.as_bytes());
-        }
-    });
-    (url, connections)
+/// [`config_for`], built.
+pub fn config(server: &MockServer) -> Config {
+    config_for(server).build().expect("config")
 }
 
-// A raw server for the body-cap tests of the blocking adapters.
-
-/// Resets the process's peak resident set size (Linux), so the next
-/// reading of `VmHWM` covers only what follows.
-pub fn reset_peak() -> bool {
-    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+/// Token requests of either kind the emulator has seen.
+pub fn auth_requests(server: &MockServer) -> usize {
+    server.token_requests() + server.refresh_requests()
 }
 
-/// A `/proc/self/status` field in KiB.
-pub fn status_kib(field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|line| line.starts_with(field))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+/// The statuses the emulator answered on its token endpoints, in order.
+pub fn statuses(server: &MockServer) -> Vec<Option<u16>> {
+    server.log().iter().map(|request| request.status).collect()
 }
 
-pub const TEN_MB: usize = 10 * 1024 * 1024;
-static CHUNK: [u8; 64 * 1024] = [b' '; 64 * 1024];
-
-/// Answers every connection with a 10 MB body written from a static buffer,
-/// so the server itself allocates nothing large.
-pub fn huge_server() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}/v1/rest", listener.local_addr().expect("addr"));
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().flatten() {
-            let _ = stream.read(&mut [0u8; 4096]);
-            let head = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {TEN_MB}\r\n\r\n"
-            );
-            if stream.write_all(head.as_bytes()).is_err() {
-                continue;
-            }
-            let mut sent = 0;
-            while sent < TEN_MB && stream.write_all(&CHUNK).is_ok() {
-                sent += CHUNK.len();
-            }
-        }
-    });
-    url
+/// A file store's path in a fresh private directory (kept alive by the
+/// `TempDir`).
+pub fn file_store() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("a private directory");
+    let path = dir.path().join("tokens.json");
+    (dir, path)
 }
-pub mod host;
+
+/// The session key of `server`'s account.
+pub fn session_key(server: &MockServer) -> SessionKey {
+    SessionKey::new(server.base_url(), WORKSPACE, KEY_ID)
+}

@@ -27,8 +27,7 @@
 //!   [`broadcast::Receiver<Event>`](tokio::sync::broadcast::Receiver) (a
 //!   runtime-free channel); [`TokenRef`] and [`TokenReader`].
 //! - [`TokenSource`], the small trait the middleware takes, implemented by
-//!   every manager, and [`UnauthorizedPolicy`], what to do when
-//!   revault-api answers 401.
+//!   every manager.
 //!
 //! Nothing on the read path reads a clock, spawns or sleeps: readers never
 //! need a runtime.
@@ -42,10 +41,10 @@ mod manager;
 mod publication;
 mod reader;
 mod runtime;
+pub mod seed;
 mod source;
 pub mod store;
 mod token_ref;
-mod unauthorized;
 
 pub use crate::clock::{HEARTBEAT, WallClock};
 pub use crate::engine::{Answer, Engine, Sent};
@@ -55,7 +54,6 @@ pub use crate::reader::TokenReader;
 pub use crate::runtime::Runtime;
 pub use crate::source::TokenSource;
 pub use crate::token_ref::TokenRef;
-pub use crate::unauthorized::{Challenge, DEFAULT_COOL_DOWN, UnauthorizedPolicy, Verdict};
 
 /// Re-exported so that every manager names one channel type for its events.
 pub use tokio::sync::broadcast;

@@ -1,16 +1,28 @@
-//! The default transport: reqwest 0.12, no redirects, capped bodies.
+//! The default transport: reqwest 0.12, no redirects, capped bodies, no
+//! proxy for plain http to loopback.
 
 use std::future::Future;
+use std::sync::OnceLock;
 
 use revault_auth_core::http::{Request, Response};
-use revault_auth_core::{AsyncTransport, Limits, TransportErrorKind};
+use revault_auth_core::{AsyncTransport, Limits, TransportErrorKind, is_loopback};
 
 /// The default transport: a `reqwest` client behind [`AsyncTransport`]
 /// (for [`TokenManager::builder`](crate::TokenManager::builder)). reqwest
 /// needs tokio's reactor: drive it on a tokio runtime only.
+///
+/// A plain `http://` request to loopback never goes through a proxy,
+/// whatever the environment (`HTTP_PROXY`, `ALL_PROXY`, ...) or the
+/// caller's client says: plain http is allowed there only because the peer
+/// is this machine, and a proxy may be another one. Such requests go
+/// through a client of our own (no proxy, no redirects), even when you
+/// pass yours; everything else (https, whatever the host) uses the
+/// client's settings and proxies.
 #[derive(Clone, Debug)]
 pub struct ReqwestTransport {
     client: reqwest::Client,
+    /// The client for loopback, without any proxy; built on first use.
+    direct: OnceLock<reqwest::Client>,
 }
 
 impl ReqwestTransport {
@@ -19,13 +31,40 @@ impl ReqwestTransport {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
-        Ok(Self { client })
+        Ok(Self::from_client(client))
     }
 
     /// The caller's client. If it follows redirects, a redirect is still
-    /// never honoured: see the crate docs.
+    /// never honoured: see the crate docs. Plain `http://` to loopback
+    /// does not use it (see above).
     pub fn from_client(client: reqwest::Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            direct: OnceLock::new(),
+        }
+    }
+
+    /// The client for `request`: one without any proxy for plain http to
+    /// loopback.
+    fn client_for(
+        &self,
+        request: &Request<Vec<u8>>,
+    ) -> Result<&reqwest::Client, TransportErrorKind> {
+        let uri = request.uri();
+        let plain_loopback =
+            uri.scheme_str() == Some("http") && uri.host().is_some_and(is_loopback);
+        if !plain_loopback {
+            return Ok(&self.client);
+        }
+        if let Some(direct) = self.direct.get() {
+            return Ok(direct);
+        }
+        let direct = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .build()
+            .map_err(|_| TransportErrorKind::Other)?;
+        Ok(self.direct.get_or_init(|| direct))
     }
 }
 
@@ -35,8 +74,9 @@ impl AsyncTransport for ReqwestTransport {
         request: Request<Vec<u8>>,
         limits: Limits,
     ) -> impl Future<Output = Result<Response<Vec<u8>>, TransportErrorKind>> + Send {
-        let client = &self.client;
+        let client = self.client_for(&request);
         async move {
+            let client = client?;
             tokio::time::timeout(limits.timeout, exchange(client, request, limits))
                 .await
                 .unwrap_or(Err(TransportErrorKind::Timeout))

@@ -2,8 +2,6 @@
 //! request deadline passes, the driver aborts the send, so sends do not
 //! pile up however long the transport hangs.
 
-mod common;
-
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,5 +1,5 @@
 //! The default transport: ureq 3, no redirects, capped bodies, no plain
-//! `http://` off loopback.
+//! `http://` off loopback, no proxy for plain http to loopback.
 
 use std::io::Read;
 
@@ -10,7 +10,11 @@ use zeroize::Zeroize;
 /// The default transport: a ureq 3 [`ureq::Agent`] that never follows
 /// redirects, answers 3xx/4xx/5xx as responses, times out after the
 /// policy's request timeout and reads at most `max_body` bytes. Refuses
-/// plain `http://` to a host that is not loopback.
+/// plain `http://` to a host that is not loopback. A plain `http://`
+/// request to loopback never goes through a proxy, whatever the environment
+/// (`HTTP_PROXY`, `ALL_PROXY`, ...) or the agent says: plain http is allowed
+/// there only because the peer is this machine, and a proxy may be another
+/// one.
 #[derive(Clone, Debug)]
 pub struct UreqTransport {
     agent: ureq::Agent,
@@ -46,14 +50,18 @@ impl BlockingTransport for UreqTransport {
         limits: Limits,
     ) -> Result<Response<Vec<u8>>, TransportErrorKind> {
         let uri = request.uri();
-        let secure = uri.scheme_str() == Some("https")
-            || (uri.scheme_str() == Some("http") && uri.host().is_some_and(is_loopback));
-        if !secure {
+        let plain_loopback =
+            uri.scheme_str() == Some("http") && uri.host().is_some_and(is_loopback);
+        if uri.scheme_str() != Some("https") && !plain_loopback {
             return Err(TransportErrorKind::Other);
         }
-        let request = self
-            .agent
-            .configure_request(request)
+        let configure = self.agent.configure_request(request);
+        let configure = if plain_loopback {
+            configure.proxy(None)
+        } else {
+            configure
+        };
+        let request = configure
             .max_redirects(0)
             .http_status_as_error(false)
             .timeout_global(Some(limits.timeout))

@@ -1,27 +1,47 @@
 //! A transport that panics costs one failed request: the next caller
 //! drives again and gets a token from the emulator.
 
-mod common;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use std::sync::atomic::AtomicU64;
-use std::time::Duration;
-
-use common::{Panicky, auth_requests, config, server};
+use revault_auth_core::http::{Request, Response};
+use revault_auth_core::{ApiKeySecret, BlockingTransport, Config, Limits, TransportErrorKind};
+use revault_auth_mock::{MockConfig, MockServer};
 use revault_auth_ureq::{BlockingTokenManager, UreqTransport};
+
+/// Panics on its first send, then hands requests to ureq.
+struct PanicsOnce {
+    inner: UreqTransport,
+    panicked: AtomicBool,
+}
+
+impl BlockingTransport for PanicsOnce {
+    fn send(
+        &self,
+        request: Request<Vec<u8>>,
+        limits: Limits,
+    ) -> Result<Response<Vec<u8>>, TransportErrorKind> {
+        let first = !self.panicked.swap(true, Ordering::SeqCst);
+        assert!(!first, "a transport that panics");
+        self.inner.send(request, limits)
+    }
+}
 
 #[test]
 fn a_panicking_transport_costs_one_failed_request() {
-    let server = server(Duration::from_secs(60), Duration::from_secs(600));
-    let transport = Panicky {
+    let server = MockServer::start_background(MockConfig::default()).expect("emulator");
+    let mock = server.config().clone();
+    let secret = ApiKeySecret::new(mock.api_key_secret);
+    let config = Config::builder(server.base_url(), mock.workspace, mock.api_key_id, secret);
+    let transport = PanicsOnce {
         inner: UreqTransport::new(),
-        panics: AtomicU64::new(1),
+        panicked: AtomicBool::new(false),
     };
-    let manager =
-        BlockingTokenManager::with_transport(config(&server), transport).expect("manager");
+    let manager = BlockingTokenManager::with_transport(config.build().expect("config"), transport)
+        .expect("manager");
     let token = manager.token_owned().expect("a token after the panic");
     assert_eq!(token.generation().get(), 1);
     assert_eq!(
-        auth_requests(&server),
+        server.token_requests(),
         1,
         "the panicked send never reached it"
     );

@@ -4,9 +4,11 @@
 
 use std::io::{Read, Write};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
+use revault_auth_core::{AccessTokenSecret, RefreshToken, SAVED_FORMAT, SavedTokens};
 use revault_auth_mock::MockServer;
+use revault_auth_store::{FileStore, SessionKey, TokenStore};
 
 use crate::common::{KEY_ID, SECRET, WORKSPACE};
 
@@ -168,4 +170,45 @@ pub fn assert_no_traffic(server: &MockServer) {
     assert_eq!(server.token_requests(), 0, "token requests");
     assert_eq!(server.refresh_requests(), 0, "refresh requests");
     assert_eq!(server.protected_requests(), 0, "protected requests");
+}
+
+/// What another process sharing a token cache does: a fresh pair from
+/// `server` (signed without a request, so the emulator's log shows only the
+/// binary's requests), saved to `store` the way a manager saves it: usable
+/// until 90 % of its life, its refresh point `refresh_at` of the way in (a
+/// manager's is about 0.8). Returns the version saved.
+pub fn save_issued_pair(
+    server: &MockServer,
+    store: &FileStore,
+    expected: Option<u64>,
+    refresh_at: f64,
+) -> u64 {
+    let issued = server
+        .issue_tokens(WORKSPACE, KEY_ID)
+        .expect("the emulator signs a pair");
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_millis() as u64;
+    let life = (issued.expires_in_seconds * 1000.0) as u64;
+    let tokens = SavedTokens {
+        format: SAVED_FORMAT,
+        version: 0,
+        workspace: WORKSPACE.to_owned(),
+        api_key_id: KEY_ID.to_owned(),
+        access_token: AccessTokenSecret::new(issued.access_token),
+        access_expires_at_unix_ms: now + life,
+        access_usable_until_unix_ms: now + life * 9 / 10,
+        access_refresh_at_unix_ms: now + (life as f64 * refresh_at) as u64,
+        refresh_token: Some(RefreshToken::new(issued.refresh_token)),
+        refresh_usable_until_unix_ms: now + (issued.refresh_expires_in_seconds * 900.0) as u64,
+        saved_at_unix_ms: now,
+    };
+    store
+        .save(
+            &SessionKey::new(server.base_url(), WORKSPACE, KEY_ID),
+            &tokens,
+            expected,
+        )
+        .expect("the other process saves")
 }

@@ -1,15 +1,11 @@
-//! Shared by the hostile-input CLI tests (issue 12): private directories,
-//! another user's files, a scripted raw HTTP server, and a process holding
-//! a store's lock.
+//! Shared by the hostile-input CLI tests: private directories, file modes
+//! and a scripted raw HTTP server.
 #![allow(dead_code, unreachable_pub)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-
-/// `nobody` on most systems: the "other user" of these tests.
-pub const OTHER_UID: u32 = 65534;
 
 /// A private (0700) directory and a cache path in it.
 pub fn private_cache() -> (tempfile::TempDir, PathBuf) {
@@ -31,24 +27,6 @@ pub fn arg(path: &Path) -> &str {
 pub fn set_mode(path: &Path, mode: u32) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
-}
-
-/// This process's effective uid, read from a file it creates.
-pub fn my_uid() -> u32 {
-    use std::os::unix::fs::MetadataExt;
-    let probe = tempfile::NamedTempFile::new().expect("probe");
-    probe.as_file().metadata().expect("metadata").uid()
-}
-
-/// Gives `path` to another user, as if that user had made it. Needs root:
-/// returns `false` (and the caller skips that case, saying so) otherwise.
-pub fn give_to_another_user(path: &Path) -> bool {
-    if my_uid() != 0 {
-        eprintln!("not root: skipping the case of a file owned by another user");
-        return false;
-    }
-    std::os::unix::fs::lchown(path, Some(OTHER_UID), Some(OTHER_UID)).expect("chown");
-    true
 }
 
 /// One request as the scripted server read it.

@@ -19,7 +19,8 @@ use crate::error::AuthError;
 use crate::event::Event;
 use crate::request::{Purpose, RequestId};
 use crate::response::parse_grant;
-use crate::secret::{AccessToken, ApiKeySecret};
+use crate::saved::SavedTokens;
+use crate::secret::{AccessToken, ApiKeySecret, RefreshToken};
 use crate::testing::server::{Answer, Reply, ScriptedServer};
 
 /// Rounds of one pump after which the core is in a busy loop.
@@ -79,6 +80,9 @@ pub struct Harness {
     /// Requests sent before the server allowed (`Retry-After`, backoff
     /// floor, slow schedule after a refusal), with why (must stay empty).
     pub early_requests: Vec<String>,
+    /// Refresh requests carrying a refresh token the core held when told
+    /// the store's update lock was unavailable (must stay 0).
+    pub given_up_sent: u64,
     epoch: Instant,
     now: Instant,
     slept: Duration,
@@ -91,6 +95,8 @@ pub struct Harness {
     not_before: Option<(SystemTime, String)>,
     /// The API key the core was last given.
     key: ApiKey,
+    /// Refresh tokens held when the store's lock was reported unavailable.
+    given_up: Vec<RefreshToken>,
 }
 
 impl Harness {
@@ -117,6 +123,7 @@ impl Harness {
             expired_served: 0,
             unfounded_failures: 0,
             early_requests: Vec::new(),
+            given_up_sent: 0,
             epoch,
             now: epoch,
             slept: Duration::ZERO,
@@ -125,6 +132,7 @@ impl Harness {
             refusals: Vec::new(),
             not_before: None,
             key,
+            given_up: Vec::new(),
         }
     }
 
@@ -180,6 +188,34 @@ impl Harness {
         self.pump();
     }
 
+    /// Hands the core a snapshot ([`AuthCore::restore`]) read at the
+    /// current instant and processes what follows. A restored session ends
+    /// the slow wait after a refusal, not a `Retry-After` or a backoff.
+    pub fn restore(&mut self, saved: SavedTokens) -> bool {
+        let restored = self.core.restore(saved, self.now, self.wall());
+        if restored {
+            self.not_before = self
+                .not_before
+                .take()
+                .filter(|(_, why)| !why.starts_with("refused"));
+        }
+        self.pump();
+        restored
+    }
+
+    /// The driver could not take the token store's update lock: tells the
+    /// core, and from then on counts any refresh request carrying the
+    /// refresh token it held (read from its snapshot, when it has one).
+    pub fn store_lock_unavailable(&mut self) {
+        let held = self
+            .core
+            .export(self.now, self.wall())
+            .and_then(|saved| saved.refresh_token);
+        self.given_up.extend(held);
+        self.core.handle_store_lock_unavailable(self.now);
+        self.pump();
+    }
+
     /// Processes everything due at the current instant: answers that have
     /// arrived, timers, requests to send, events to collect.
     pub fn pump(&mut self) {
@@ -218,6 +254,11 @@ impl Harness {
                 self.check_send(transmit.purpose);
                 self.sent.push((self.elapsed(), transmit.purpose));
                 let id = transmit.id;
+                if let Some(request) = transmit.request()
+                    && self.carries_given_up(request)
+                {
+                    self.given_up_sent += 1;
+                }
                 let (answer, key) = match transmit.request() {
                     Some(request) => (self.server.answer(request, wall), key_of(request)),
                     None => (Answer::Silence, None),
@@ -287,6 +328,20 @@ impl Harness {
             }
             Answer::Silence => {}
         }
+    }
+
+    /// `request` is a refresh carrying a refresh token given up.
+    fn carries_given_up(&self, request: &http::Request<Vec<u8>>) -> bool {
+        let body: Option<serde_json::Value> = serde_json::from_slice(request.body()).ok();
+        let sent = body
+            .as_ref()
+            .and_then(|body| body.get("refreshToken"))
+            .and_then(serde_json::Value::as_str);
+        sent.is_some_and(|sent| {
+            self.given_up
+                .iter()
+                .any(|token| token.expose_secret() == sent)
+        })
     }
 
     /// The least wait the server's answer imposes before the next request.

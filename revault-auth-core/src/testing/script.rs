@@ -68,6 +68,9 @@ pub enum Step {
     /// The key is rotated: the server learns a second key, the core moves
     /// to it, and the server revokes the first.
     RotateKey,
+    /// The driver could not take a token store's update lock: the refresh
+    /// token held must never reach the server.
+    StoreLockUnavailable,
 }
 
 /// Counts from a script run.
@@ -100,7 +103,7 @@ pub fn script_config(seed: u64) -> Config {
         ApiKeySecret::new(key_secret(SCRIPT_KEY_ID)),
     )
     .tune(|policy| {
-        policy.seed = seed;
+        policy.seed = Some(seed);
         policy.request_timeout = Duration::from_secs(5);
         policy.backoff_cap = Duration::from_secs(20);
         policy.retry_after_cap = Duration::from_secs(30);
@@ -115,7 +118,8 @@ pub fn script_config(seed: u64) -> Config {
 /// checking after each step that:
 /// - no token the server considers expired is served, at any wake-up;
 /// - no request leaves while the harness has one outstanding;
-/// - no refresh token reaches the server twice;
+/// - no refresh token reaches the server twice, nor one given up after a
+///   store lock timeout;
 /// - every deadline the core reports is acted on (no stall, no busy loop);
 /// - failures only follow a refusal the server sent (a 401/403 or
 ///   spec-shaped 400 to the current key, a 404);
@@ -213,6 +217,7 @@ fn apply(harness: &mut Harness, step: &Step) {
             let secret = key_secret(&id);
             harness.update_api_key(&id, &secret);
         }
+        Step::StoreLockUnavailable => harness.store_lock_unavailable(),
         Step::RotateKey => {
             let old = harness.core.config().api_key_id().to_owned();
             let new = if old == SCRIPT_KEY_ID {
@@ -241,6 +246,9 @@ pub fn check_invariants(harness: &Harness) -> Result<(), String> {
     let stats = harness.server.stats();
     if stats.spent_refresh_reuse > 0 {
         return Err("sent a spent refresh token again".into());
+    }
+    if harness.given_up_sent > 0 {
+        return Err("sent a refresh token given up after a store lock timeout".into());
     }
     if stats.malformed_requests > 0 {
         return Err("sent a request body the spec does not allow".into());

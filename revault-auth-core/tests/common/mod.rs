@@ -63,3 +63,25 @@ pub const SECRET_2: &str = "core-test-secret-2-77c1d9a4";
 pub fn purposes(harness: &Harness) -> Vec<Purpose> {
     harness.sent.iter().map(|(_, p)| *p).collect()
 }
+
+/// A harness whose core draws its jitter from `entropy` (what a driver
+/// hands it from the operating system) unless the policy sets a seed.
+pub fn seeded_harness(config: Config, entropy: u64) -> Harness {
+    let mut harness = Harness::new(config.clone(), epoch());
+    harness.core = revault_auth_core::AuthCore::new_seeded(config, harness.now(), entropy);
+    harness
+}
+
+/// Each wait between consecutive send times (less the 20 ms answer
+/// latency) lies between the scheduled wait and a fifth more: the slow
+/// schedule after a refusal, with its jitter.
+pub fn assert_waits_with_jitter(times: &[Duration], waits: &[f64]) {
+    assert!(times.len() > waits.len(), "{times:?}");
+    for (pair, wait) in times.windows(2).zip(waits) {
+        let waited = (pair[1] - pair[0]).as_secs_f64() - 0.02;
+        assert!(
+            waited >= *wait - 1e-6 && waited <= wait * 1.2 + 1e-6,
+            "waited {waited} s for a {wait} s wait: {times:?}"
+        );
+    }
+}

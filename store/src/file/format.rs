@@ -95,18 +95,7 @@ impl Document {
     pub(crate) fn put(&mut self, key: &SessionKey, tokens: SavedTokens, now: SystemTime) {
         self.store_format = STORE_FORMAT;
         self.sessions.retain(|entry| !entry.is_for(key));
-        while self.sessions.len() >= MAX_SESSIONS {
-            let oldest = self
-                .sessions
-                .iter()
-                .enumerate()
-                .min_by_key(|(_, entry)| entry.saved_at_unix_ms)
-                .map(|(index, _)| index);
-            match oldest {
-                Some(index) => drop(self.sessions.remove(index)),
-                None => break,
-            }
-        }
+        while self.sessions.len() >= MAX_SESSIONS && self.drop_oldest_except(key) {}
         self.sessions.push(Entry {
             api_url: key.api_url().to_owned(),
             workspace: key.workspace().to_owned(),
@@ -114,6 +103,27 @@ impl Document {
             saved_at_unix_ms: unix_ms(now),
             tokens,
         });
+    }
+}
+
+impl Document {
+    /// Drops the session saved longest ago, other than `key`'s; `false`
+    /// when there is none.
+    pub(crate) fn drop_oldest_except(&mut self, key: &SessionKey) -> bool {
+        let oldest = self
+            .sessions
+            .iter()
+            .enumerate()
+            .filter(|(_, entry)| !entry.is_for(key))
+            .min_by_key(|(_, entry)| entry.saved_at_unix_ms)
+            .map(|(index, _)| index);
+        match oldest {
+            Some(index) => {
+                drop(self.sessions.remove(index));
+                true
+            }
+            None => false,
+        }
     }
 }
 

@@ -1,12 +1,14 @@
 //! [`FileStore`]: sessions in one JSON file that several processes share.
 
+mod directory;
 mod format;
 mod lock;
 mod private;
+mod temp;
 
+use std::ffi::OsString;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use revault_auth_core::SavedTokens;
@@ -14,9 +16,12 @@ use revault_auth_core::SavedTokens;
 pub use format::STORE_FORMAT;
 
 use crate::{Refusal, SessionKey, StoreError, TokenStore, UpdateGuard};
-use format::Document;
+use directory::Directory;
+pub(crate) use format::Document;
 
-/// Largest store file read: sixteen sessions take a few tens of KiB.
+/// Largest store file read, and written: a save that would write more
+/// drops the sessions saved longest ago (sixteen sessions of ordinary
+/// tokens take a few tens of KiB).
 pub const MAX_FILE_BYTES: u64 = 256 * 1024;
 
 /// The longest token lifetime trusted in a stored session by default: the
@@ -32,8 +37,10 @@ pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(5);
 #[derive(Debug, Clone)]
 pub struct FileStore {
     path: PathBuf,
-    lock_path: PathBuf,
-    update_lock_path: PathBuf,
+    /// The file's name in its directory (empty when the path names none).
+    name: OsString,
+    lock_name: OsString,
+    update_lock_name: OsString,
     lock_wait: Duration,
     max_lifetime: Duration,
 }
@@ -44,14 +51,16 @@ impl FileStore {
     /// `.update.lock` appended. Nothing is checked or created until used.
     pub fn new(path: impl Into<PathBuf>) -> Self {
         let path = path.into();
+        let name = path.file_name().unwrap_or_default().to_owned();
         let sibling = |suffix: &str| {
-            let mut sibling = path.clone().into_os_string();
+            let mut sibling = name.clone();
             sibling.push(suffix);
-            PathBuf::from(sibling)
+            sibling
         };
         Self {
-            lock_path: sibling(".lock"),
-            update_lock_path: sibling(".update.lock"),
+            lock_name: sibling(".lock"),
+            update_lock_name: sibling(".update.lock"),
+            name,
             path,
             lock_wait: DEFAULT_LOCK_WAIT,
             max_lifetime: DEFAULT_MAX_LIFETIME,
@@ -82,9 +91,10 @@ impl FileStore {
         &self.path
     }
 
-    /// The directory the store lives in; refuses a path that names no
-    /// file, and a directory others can change.
-    fn check_location(&self) -> Result<&Path, StoreError> {
+    /// The directory the store lives in, opened; refuses a path that names
+    /// no file, a directory reached through a link, and a directory others
+    /// can change. Every later operation is relative to what it returns.
+    fn check_location(&self) -> Result<Directory, StoreError> {
         let names_a_file = self.path.file_name().is_some()
             && !self
                 .path
@@ -101,41 +111,68 @@ impl FileStore {
             Some(parent) if !parent.as_os_str().is_empty() => parent,
             _ => Path::new("."),
         };
-        private::check_directory(directory)?;
-        private::check_if_present(&self.path)?;
+        let directory = private::open_directory(directory)?;
+        private::check_if_present(&directory, &self.name)?;
         Ok(directory)
     }
 
-    fn read(&self) -> Result<Option<Document>, StoreError> {
-        match private::read(&self.path, MAX_FILE_BYTES)? {
+    fn read(&self, directory: &Directory) -> Result<Option<Document>, StoreError> {
+        match private::read(directory, &self.name, MAX_FILE_BYTES)? {
             Some(bytes) => Document::parse(&bytes).map(Some),
             None => Ok(None),
         }
     }
 
-    fn write(&self, directory: &Path, document: &Document) -> Result<(), StoreError> {
-        let bytes = zeroize::Zeroizing::new(document.encode().map_err(|error| StoreError::Io {
-            operation: "encode",
-            path: self.path.clone(),
-            source: io::Error::other(match error.classify() {
-                serde_json::error::Category::Io => "I/O error while encoding",
-                _ => "cannot encode the tokens",
-            }),
-        })?);
-        // tempfile creates the file with O_EXCL and mode 0600 on unix: it
-        // never follows a link nor opens someone else's file.
-        let mut temp = tempfile::Builder::new()
-            .prefix(".revault-auth-")
-            .suffix(".tmp")
-            .tempfile_in(directory)
+    /// The bytes of `document`, dropping the sessions saved longest ago
+    /// (never `session`'s) until they fit in [`MAX_FILE_BYTES`]: nothing is
+    /// written that the store would not read back.
+    fn encode_within_limit(
+        &self,
+        document: &mut Document,
+        session: &SessionKey,
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>, StoreError> {
+        loop {
+            let bytes =
+                zeroize::Zeroizing::new(document.encode().map_err(|error| StoreError::Io {
+                    operation: "encode",
+                    path: self.path.clone(),
+                    source: io::Error::other(match error.classify() {
+                        serde_json::error::Category::Io => "I/O error while encoding",
+                        _ => "cannot encode the tokens",
+                    }),
+                })?);
+            let size = bytes.len() as u64;
+            if size <= MAX_FILE_BYTES {
+                return Ok(bytes);
+            }
+            if !document.drop_oldest_except(session) {
+                return Err(StoreError::TooLarge {
+                    size,
+                    limit: MAX_FILE_BYTES,
+                });
+            }
+        }
+    }
+
+    fn write(&self, directory: &Directory, bytes: &[u8]) -> Result<(), StoreError> {
+        let (mut temp, temp_name) = temp::create(directory)
             .map_err(io_error("create a temporary file next to", &self.path))?;
-        temp.write_all(&bytes)
-            .and_then(|()| temp.as_file().sync_all())
-            .map_err(io_error("write", temp.path()))?;
-        // rename() replaces a link at the path itself, never its target.
-        temp.persist(&self.path)
-            .map_err(|error| io_error("replace", &self.path)(error.error))?;
-        sync_directory(directory);
+        let written = temp
+            .write_all(bytes)
+            .and_then(|()| temp.sync_all())
+            .map_err(io_error("write", &directory.shown(&temp_name)))
+            // rename() replaces a link at the name itself, never its target.
+            .and_then(|()| {
+                directory
+                    .rename(&temp_name, &self.name)
+                    .map_err(io_error("replace", &self.path))
+            });
+        drop(temp);
+        if written.is_err() {
+            let _ = directory.remove(&temp_name);
+        }
+        written?;
+        directory.sync();
         Ok(())
     }
 }
@@ -144,8 +181,8 @@ impl TokenStore for FileStore {
     /// Reads without locking: saves replace the file atomically, so a
     /// reader sees one whole version or another. Creates nothing.
     fn load(&self, session: &SessionKey) -> Result<Option<SavedTokens>, StoreError> {
-        self.check_location()?;
-        let Some(document) = self.read()? else {
+        let directory = self.check_location()?;
+        let Some(document) = self.read(&directory)? else {
             return Ok(None);
         };
         Ok(document
@@ -160,9 +197,10 @@ impl TokenStore for FileStore {
         _session: &SessionKey,
         deadline: Instant,
     ) -> Result<UpdateGuard, StoreError> {
-        self.check_location()?;
-        let file = private::open_lock(&self.update_lock_path)?;
-        lock::lock_exclusive(&file, &self.update_lock_path, deadline)?;
+        let directory = self.check_location()?;
+        let file = private::open_lock(&directory, &self.update_lock_name)?;
+        let shown = directory.shown(&self.update_lock_name);
+        lock::lock_exclusive(&file, &shown, deadline)?;
         Ok(UpdateGuard::new(file))
     }
 
@@ -178,15 +216,23 @@ impl TokenStore for FileStore {
                 "its tokens belong to another workspace or API key",
             ));
         }
-        let lock = private::open_lock(&self.lock_path)?;
-        lock::lock_exclusive(&lock, &self.lock_path, Instant::now() + self.lock_wait)?;
+        let lock = private::open_lock(&directory, &self.lock_name)?;
+        let shown = directory.shown(&self.lock_name);
+        lock::lock_exclusive(&lock, &shown, Instant::now() + self.lock_wait)?;
         let now = SystemTime::now();
-        let mut document = match self.read() {
+        temp::remove_stale(&directory, now);
+        let mut document = match self.read(&directory) {
             Ok(document) => document.unwrap_or_default(),
-            // Unreadable data is replaced, as if absent.
-            Err(StoreError::Corrupt { .. } | StoreError::UnsupportedFormat(_)) => {
-                Document::default()
-            }
+            // Unreadable data is replaced, as if absent: data that does not
+            // parse, and a file of ours too large to read.
+            Err(
+                StoreError::Corrupt { .. }
+                | StoreError::UnsupportedFormat(_)
+                | StoreError::Refused {
+                    refusal: Refusal::TooLarge { .. },
+                    ..
+                },
+            ) => Document::default(),
             Err(error) => return Err(error),
         };
         let found = match document.session(session, now, self.max_lifetime) {
@@ -201,42 +247,15 @@ impl TokenStore for FileStore {
                 found,
             });
         }
-        let version = found.map_or_else(first_version, |found| found.wrapping_add(1).max(1));
+        let version = found.map_or_else(crate::first_version, |found| found.wrapping_add(1).max(1));
         let mut tokens = tokens.clone();
         tokens.version = version;
         document.put(session, tokens, now);
-        self.write(directory, &document)?;
+        let bytes = self.encode_within_limit(&mut document, session)?;
+        self.write(&directory, &bytes)?;
         drop(lock);
         Ok(version)
     }
-}
-
-/// A new session's first version: the wall clock in microseconds, plus up
-/// to a millisecond at random, and above every first version this process
-/// gave before. So versions do not repeat when the file is deleted and made
-/// again (a process still holding a version from before cannot match the
-/// new file's by chance, as it could with a counter restarting at 1, even
-/// after the wall clock stepped back), and a recreated session's versions
-/// count on from the old one's: always within a process, and between
-/// processes whenever the two creations are more than a millisecond apart
-/// (a session is saved at most a few times a second). Below 2^53 (exact in
-/// every JSON reader) until the year 2255.
-fn first_version() -> u64 {
-    static LAST: AtomicU64 = AtomicU64::new(0);
-    let micros = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |since| {
-            u64::try_from(since.as_micros()).unwrap_or(u64::MAX)
-        });
-    let candidate = micros.saturating_add(fastrand::u64(..1000));
-    let previous = LAST
-        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |last| {
-            Some(candidate.max(last.saturating_add(1)))
-        })
-        .unwrap_or_else(|last| last);
-    candidate
-        .max(previous.saturating_add(1))
-        .clamp(1, (1 << 53) - 1)
 }
 
 fn io_error(operation: &'static str, path: &Path) -> impl FnOnce(io::Error) -> StoreError {
@@ -246,14 +265,4 @@ fn io_error(operation: &'static str, path: &Path) -> impl FnOnce(io::Error) -> S
         path,
         source,
     }
-}
-
-/// Makes the rename durable (unix); best effort.
-fn sync_directory(directory: &Path) {
-    #[cfg(unix)]
-    if let Ok(directory) = std::fs::File::open(directory) {
-        let _ = directory.sync_all();
-    }
-    #[cfg(not(unix))]
-    let _ = directory;
 }

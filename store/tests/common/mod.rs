@@ -44,6 +44,7 @@ pub(crate) fn tokens(access: &str) -> SavedTokens {
         access_refresh_at_unix_ms: now + 230_000,
         refresh_token: Some(RefreshToken::new(REFRESH)),
         refresh_usable_until_unix_ms: now + 1_790_000,
+        saved_at_unix_ms: now,
     }
 }
 
