@@ -52,7 +52,8 @@ impl Engine {
     ) -> Self {
         let store = store.map(|store| StoreLink::new(store, &config));
         Self {
-            core: AuthCore::new(config, Instant::now()),
+            // Each manager draws its own jitter unless the policy sets a seed.
+            core: AuthCore::new_seeded(config, Instant::now(), crate::seed::os_seed()),
             publication,
             store,
         }
