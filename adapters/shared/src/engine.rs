@@ -203,9 +203,4 @@ impl Engine {
     pub fn close(&mut self) {
         self.core.close();
     }
-
-    /// The core, for what only the blocking manager reads.
-    pub fn core(&self) -> &AuthCore {
-        &self.core
-    }
 }
