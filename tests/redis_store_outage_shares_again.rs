@@ -5,20 +5,34 @@
 //! `REVAULT_REQUIRE_REDIS` is set).
 //!
 //! Oracles: what Redis holds (read through a second store), the emulator's
-//! log (no refresh refused), and the caller: every call for a token gets
-//! one within the request timeout (2 s).
+//! log (no refresh refused), the caller (every call for a token gets one
+//! within the request timeout, 2 s) and the log: one warning per outage.
 
 mod common;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{config, server, session_key};
 use revault_auth::tokio::{ReqwestTransport, TokenManager, TokenStore as _};
 use revault_auth_mock::{Endpoint, MockServer};
 use revault_auth_store_redis::RedisStore;
+use tracing_subscriber::layer::SubscriberExt as _;
+
+/// Counts warnings logged.
+struct Warnings(Arc<AtomicUsize>);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Warnings {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        if *event.metadata().level() == tracing::Level::WARN {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
 
 /// A `redis-server` on `port`, with nothing saved to disk.
 struct Redis {
@@ -141,6 +155,9 @@ async fn redis_down_at_start_then_killed_and_restarted_empty_gets_the_session() 
     let Some(mut redis) = Redis::installed() else {
         return;
     };
+    let warnings = Arc::new(AtomicUsize::new(0));
+    let subscriber = tracing_subscriber::registry().with(Warnings(Arc::clone(&warnings)));
+    let _logging = tracing::subscriber::set_default(subscriber);
     let server = server(Duration::from_secs(2), Duration::from_secs(600));
     let key = session_key(&server);
     let transport = ReqwestTransport::new().expect("client");
@@ -175,4 +192,5 @@ async fn redis_down_at_start_then_killed_and_restarted_empty_gets_the_session() 
 
     manager.shutdown().await;
     assert_eq!(refused_refreshes(&server), 0, "a refresh token spent twice");
+    assert_eq!(warnings.load(Ordering::SeqCst), 2, "one warning per outage");
 }
