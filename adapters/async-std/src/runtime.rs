@@ -5,7 +5,7 @@ use std::future::Future;
 use std::time::Instant;
 
 use revault_auth_core::TokenError;
-use revault_auth_shared::{Manager, Runtime};
+use revault_auth_shared::{Manager, NamedRuntime, Runtime};
 
 use crate::TokenManager;
 
@@ -16,9 +16,11 @@ use crate::TokenManager;
 #[derive(Debug)]
 pub struct AsyncIo;
 
-impl Runtime for AsyncIo {
+impl NamedRuntime for AsyncIo {
     type Handle = TokenManager;
+}
 
+impl Runtime for AsyncIo {
     fn spawn(task: impl Future<Output = ()> + Send + 'static) -> Result<(), TokenError> {
         std::thread::Builder::new()
             .name("revault-auth".to_owned())

@@ -62,7 +62,7 @@ mod token_ref;
 
 pub use crate::clock::{HEARTBEAT, WallClock};
 pub use crate::engine::{Answer, Engine, Sent};
-pub use crate::manager::{Builder, DEFAULT_WAIT, Manager};
+pub use crate::manager::{Builder, DEFAULT_WAIT, Manager, NamedRuntime};
 pub use crate::publication::{EVENT_CAPACITY, Publication};
 pub use crate::reader::TokenReader;
 pub use crate::runtime::Runtime;

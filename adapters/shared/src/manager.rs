@@ -23,6 +23,13 @@ use crate::{Publication, TokenReader, TokenRef, TokenSource, WallClock};
 /// How long [`Manager::token`] waits by default.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(30);
 
+/// A [`Runtime`] and the handle users name for its manager (the
+/// adapter's `TokenManager`), which [`Builder::build`] returns.
+pub trait NamedRuntime: Runtime {
+    /// The adapter's manager type.
+    type Handle: From<Manager<Self>>;
+}
+
 /// Keeps a valid revault-api access token, refreshed by a driver on
 /// runtime `R`. A cheap handle (two reference counts): clones share the
 /// driver, which stops on [`shutdown`](Self::shutdown) or when the last
@@ -74,7 +81,7 @@ impl<R, T> fmt::Debug for Builder<R, T> {
     }
 }
 
-impl<R: Runtime, T: AsyncTransport> Builder<R, T> {
+impl<R: NamedRuntime, T: AsyncTransport> Builder<R, T> {
     /// Options for a manager built from `config`, sending through
     /// `transport` (which must not follow redirects).
     pub fn new(config: Config, transport: T) -> Self {

@@ -7,16 +7,9 @@ use std::time::Instant;
 
 use revault_auth_core::TokenError;
 
-use crate::manager::Manager;
-
 /// Spawning the driver, sleeping, and running blocking work (the token
 /// store's calls) off the driver's loop.
 pub trait Runtime: Send + Sync + Sized + 'static {
-    /// The handle users name for this runtime's manager (the adapter's
-    /// `TokenManager`), which [`Builder::build`](crate::Builder::build)
-    /// returns.
-    type Handle: From<Manager<Self>>;
-
     /// Runs `task` (the driver) until it ends. Fails when there is nowhere
     /// to run it ([`TokenError::NoRuntime`] outside a runtime that must be
     /// current, [`TokenError::Closed`] when a thread cannot be started).

@@ -4,7 +4,7 @@ use std::future::Future;
 use std::time::Instant;
 
 use revault_auth_core::TokenError;
-use revault_auth_shared::{Manager, Runtime};
+use revault_auth_shared::{Manager, NamedRuntime, Runtime};
 
 use crate::TokenManager;
 
@@ -13,9 +13,11 @@ use crate::TokenManager;
 #[derive(Debug)]
 pub struct Tokio;
 
-impl Runtime for Tokio {
+impl NamedRuntime for Tokio {
     type Handle = TokenManager;
+}
 
+impl Runtime for Tokio {
     fn spawn(task: impl Future<Output = ()> + Send + 'static) -> Result<(), TokenError> {
         current()?.spawn(task);
         Ok(())
