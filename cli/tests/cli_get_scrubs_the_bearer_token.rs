@@ -1,6 +1,6 @@
-//! Issue 12.2: a server answering `get` with 403 `{"message":"auth header
-//! was Bearer eyJ..."}` must not have the token it was sent printed back:
-//! `get` scrubs server text as the authentication path does.
+//! A server answering `get` with 403 `{"message":"auth header was Bearer
+//! eyJ..."}` echoes the token it was sent: `get` scrubs server text as the
+//! authentication path does, so the token is never printed back.
 
 mod cli_support;
 mod common;

@@ -1,6 +1,7 @@
-//! Issue 12.11: the emulator accepted an API key secret with control
-//! characters that the client refuses to send. `revault-auth mock` refuses
-//! it (exit 2) before listening, without echoing it.
+//! An API key secret with control characters is one the client refuses to
+//! send, so an emulator holding it could serve no client: `revault-auth
+//! mock` refuses it (exit 2) before listening, naming the setting without
+//! echoing the secret.
 
 mod cli_support;
 mod common;

@@ -1,5 +1,6 @@
-//! Issue 12.11: non-UTF-8 bytes in a `REVAULT_*` variable gave clap's
-//! generic message without the variable's name.
+//! Non-UTF-8 bytes in a `REVAULT_*` variable are a usage error (exit 2)
+//! that names the variable, so the user knows which one to fix (clap's
+//! generic message does not say), and nothing is sent.
 
 mod cli_support;
 mod common;

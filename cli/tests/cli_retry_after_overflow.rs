@@ -1,7 +1,7 @@
-//! Issue 12.10: `Retry-After: 99999999999999999999999` was treated as
-//! absent (0.25 s backoff, 6 requests in 4 s) instead of as the cap
-//! (300 s), which `999999` gets. Oracle: the requests a scripted server
-//! received during a 4 s run.
+//! `Retry-After: 99999999999999999999999` is a very long wait, not an
+//! absent header: it saturates to the cap (300 s), as `999999` does. Read
+//! as absent, it would leave only the 0.25 s backoff: 6 requests in 4 s.
+//! Oracle: the requests a scripted server received during a 4 s run.
 
 mod cli_support;
 mod common;

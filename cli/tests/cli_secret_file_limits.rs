@@ -1,6 +1,7 @@
-//! Issue 12.9: a 100 MB secret file was cut silently at 64 KiB and sent
-//! (exit 3 from the server) instead of a usage error; a FIFO blocked
-//! forever. Both are usage errors (exit 2), at once, before any traffic.
+//! A secret file too large to be a secret (100 MB) or a FIFO is a usage
+//! error (exit 2), at once and before any traffic: cut silently at 64 KiB
+//! the secret would be sent wrong and refused by the server (exit 3), and a
+//! FIFO with no writer would block forever.
 
 mod cli_support;
 mod common;

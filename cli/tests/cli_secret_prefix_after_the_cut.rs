@@ -1,7 +1,7 @@
-//! Issue 12.1: a 401 whose `message` and `code` are 292 characters of
-//! padding followed by the API key secret must not print any of the
-//! secret (`error:` line of `token`, the `failed` event of `watch`):
-//! secrets are scrubbed before messages are cut.
+//! A 401 whose `message` and `code` are 292 characters of padding followed
+//! by the API key secret must not print any of the secret (`error:` line of
+//! `token`, the `failed` event of `watch`): secrets are scrubbed before
+//! messages are cut.
 
 mod cli_support;
 mod common;

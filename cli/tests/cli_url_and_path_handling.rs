@@ -1,10 +1,9 @@
-//! Issue 12.8: a fragment in the API URL was accepted (and `get /accounts`
-//! went to the base path); `get /../rest2` reached `/v1/rest2`; ports 0
-//! and 99999 passed configuration and failed later with exit 4; a URL with
-//! `user:pass@` was refused but echoed whole, password included; 100 KB
-//! values were echoed whole on one line. All are usage errors (exit 2),
-//! before any traffic, that echo no password and no more than a few dozen
-//! characters of any value.
+//! An API URL or a path that cannot work is a usage error (exit 2), before
+//! any traffic, that echoes no password and no more than a few dozen
+//! characters of any value: a fragment in the API URL (`get /accounts`
+//! would go to the base path), `get /../rest2` (it would reach
+//! `/v1/rest2`), ports 0 and 99999 (they would fail later, with exit 4),
+//! a URL with `user:pass@`, and 100 KB values.
 
 mod cli_support;
 mod common;

@@ -1,5 +1,5 @@
-//! Issue 12.11: `watch > /dev/full` exited 0 with every event lost. A
-//! write error other than a closed pipe is a failure (exit 1); a reader
+//! `watch > /dev/full` loses every event it writes: a write error other
+//! than a closed pipe is a failure (exit 1), not a quiet exit 0; a reader
 //! that goes away (`| head`) still ends the run quietly.
 
 mod cli_support;

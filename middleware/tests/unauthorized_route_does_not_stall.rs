@@ -1,8 +1,9 @@
-//! The load test of issue 10: through one reqwest-middleware client, 8
-//! tasks call a route that answers 401 to every token (a permission the key
-//! lacks) while one task calls a healthy route every 10 ms for 4 s. Every
-//! healthy call succeeds well under 100 ms (a generous bound, not a
-//! benchmark), and the emulator's log shows a handful of token requests.
+//! A route the key may not use must not stall the others. Through one
+//! reqwest-middleware client, 8 tasks call a route that answers 401 to
+//! every token (a permission the key lacks) while one task calls a healthy
+//! route every 10 ms for 4 s. Every healthy call succeeds well under 100 ms
+//! (a generous bound, not a benchmark), and the emulator's log shows a
+//! handful of token requests.
 
 mod common;
 

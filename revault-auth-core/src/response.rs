@@ -245,7 +245,7 @@ fn retry_after(headers: &HeaderMap) -> Option<RetryAfter> {
         return Some(RetryAfter::Delay(Duration::from_secs(seconds)));
     }
     // Too many digits for a u64 is a very long wait, not an absent header:
-    // saturate, and let `retry_after_cap` bound it (issue 12, item 10).
+    // saturate, and let `retry_after_cap` bound it.
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
         return Some(RetryAfter::Delay(Duration::MAX));
     }

@@ -1,7 +1,7 @@
-//! Issue 12 (follow-up in the core): `Config` refuses an API URL that cannot
-//! work as a base — a fragment (every endpoint appended would land in it),
-//! user information, port 0 or above 65535 — and no configuration error
-//! echoes a password or a value of more than ~80 characters whole.
+//! `Config` refuses an API URL that cannot work as a base — a fragment
+//! (every endpoint appended would land in it), user information, port 0 or
+//! above 65535 — and no configuration error echoes a password or a value of
+//! more than ~80 characters whole.
 
 use revault_auth_core::{ApiKeySecret, Config, ConfigError, MAX_API_URL_CHARS, SHOWN_CHARS};
 

@@ -1,6 +1,6 @@
-//! Issue 9, defect 4: a gateway answers 401 and 403 for a minute during a
-//! deploy. The core does not die with it: callers are told at once while it
-//! lasts, and the slow retry brings a token back without a restart.
+//! A gateway answers 401 and 403 for a minute during a deploy. The core
+//! does not die with it: callers are told at once while it lasts, and the
+//! slow retry brings a token back without a restart.
 
 mod common;
 

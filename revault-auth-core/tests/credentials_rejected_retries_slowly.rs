@@ -1,6 +1,6 @@
-//! Issue 9, defect 4: `/auth/token` answering 401 or 403 gives callers the
-//! typed `CredentialsRejected` at once, with no retry loop; the core tries
-//! again on the slow schedule (5 min doubling to 1 h) and at once after
+//! `/auth/token` answering 401 or 403 gives callers the typed
+//! `CredentialsRejected` at once, with no retry loop; the core tries again
+//! on the slow schedule (5 min doubling to 1 h) and at once after
 //! `update_api_key`.
 
 mod common;

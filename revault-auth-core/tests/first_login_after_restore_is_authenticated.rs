@@ -1,6 +1,6 @@
-//! Issue 9, defect 5: a process that restored an access token (without a
-//! refresh token) and then logs in with its API key for the first time
-//! reports `Authenticated`, not a `Reauthenticated` with a made-up reason.
+//! A process that restored an access token (without a refresh token) and
+//! then logs in with its API key for the first time reports
+//! `Authenticated`, not a `Reauthenticated` with a made-up reason.
 
 mod common;
 

@@ -1,6 +1,6 @@
-//! Issue 9, defect 4: a 400 from `/auth/token` without the spec's error body
-//! (a proxy's HTML page) says nothing about our request: it is retried on
-//! the backoff schedule, and callers are not told to give up.
+//! A 400 from `/auth/token` without the spec's error body (a proxy's HTML
+//! page) says nothing about our request: it is retried on the backoff
+//! schedule, and callers are not told to give up.
 
 mod common;
 

@@ -1,5 +1,5 @@
-//! Issue 9, defect 4: a 404 means the API URL is wrong. Callers get a
-//! distinct misconfiguration error at once; the core retries slowly.
+//! A 404 means the API URL is wrong. Callers get a distinct
+//! misconfiguration error at once; the core retries slowly.
 
 mod common;
 

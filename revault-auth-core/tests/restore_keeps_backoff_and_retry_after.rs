@@ -1,5 +1,5 @@
-//! Issue 9, defect 5: restoring a snapshot does not wipe out a server's
-//! `Retry-After` under way: the next request still waits for it.
+//! Restoring a snapshot does not wipe out a server's `Retry-After` under
+//! way: the next request still waits for it.
 
 mod common;
 

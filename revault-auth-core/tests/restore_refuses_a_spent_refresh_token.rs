@@ -1,6 +1,5 @@
-//! Issue 9, defect 5: a snapshot whose refresh token this core already
-//! spent never puts it back: sending it again would be a reuse the server
-//! punishes.
+//! A snapshot whose refresh token this core already spent never puts it
+//! back: sending it again would be a reuse the server punishes.
 
 mod common;
 

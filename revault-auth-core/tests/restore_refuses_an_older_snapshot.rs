@@ -1,6 +1,6 @@
-//! Issue 9, defect 5: a snapshot older than what the core holds is refused:
-//! one with a lower store version, or one whose access token expires no
-//! later than the token the core already serves.
+//! A snapshot older than what the core holds is refused: one with a lower
+//! store version, or one whose access token expires no later than the token
+//! the core already serves.
 
 mod common;
 

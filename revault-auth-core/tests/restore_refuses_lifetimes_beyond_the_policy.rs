@@ -1,7 +1,7 @@
-//! Issue 12 (follow-up in the core): a planted snapshot whose deadlines
-//! reach beyond anything revault-api can issue (`Policy::max_lifetime`) is
-//! refused, so a token "usable for 300 days" is never served. Oracle: the
-//! fresh core logs in at the server instead of serving the planted token.
+//! A planted snapshot whose deadlines reach beyond anything revault-api can
+//! issue (`Policy::max_lifetime`) is refused, so a token "usable for 300
+//! days" is never served. Oracle: the fresh core logs in at the server
+//! instead of serving the planted token.
 
 mod common;
 

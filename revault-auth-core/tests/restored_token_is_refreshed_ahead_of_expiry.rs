@@ -1,6 +1,6 @@
-//! Issue 9, defect 5: a restored token is refreshed ahead of its expiry like
-//! any other, whether or not a caller asked for a token yet: it is never
-//! simply left to expire.
+//! A restored token is refreshed ahead of its expiry like any other,
+//! whether or not a caller asked for a token yet: it is never simply left
+//! to expire.
 
 mod common;
 

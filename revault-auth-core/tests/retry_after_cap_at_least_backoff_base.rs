@@ -1,6 +1,6 @@
-//! Issue 9, defect 7: `retry_after_cap` below `backoff_base` is refused at
-//! configuration time (with 0, a server answering 429 every time would get
-//! one request per round trip).
+//! `retry_after_cap` below `backoff_base` is refused at configuration time
+//! (with 0, a server answering 429 every time would get one request per
+//! round trip).
 
 mod common;
 

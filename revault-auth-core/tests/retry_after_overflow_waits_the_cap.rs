@@ -1,4 +1,4 @@
-//! Issue 12, item 10: a `Retry-After` too large for any integer type
+//! A `Retry-After` too large for any integer type
 //! (`99999999999999999999999`) is a very long wait, not an absent header:
 //! it saturates to `retry_after_cap`, as `999999` does. Oracle: when the
 //! scripted server saw the second request.

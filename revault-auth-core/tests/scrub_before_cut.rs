@@ -1,7 +1,6 @@
-//! Issue 9, defect 6 (and issue 12, item 1): server messages are scrubbed of
-//! every form a secret takes (the API key secret, the access and refresh
-//! tokens, `Bearer <jwt>`) before they are cut to 300 characters, so no
-//! prefix of a secret survives the cut.
+//! Server messages are scrubbed of every form a secret takes (the API key
+//! secret, the access and refresh tokens, `Bearer <jwt>`) before they are
+//! cut to 300 characters, so no prefix of a secret survives the cut.
 
 mod common;
 

@@ -1,7 +1,6 @@
-//! Issue 9, defect 7: suspends each shorter than the tolerance add up: the
-//! core measures against one anchor instead of re-anchoring on every wall
-//! clock reading, so a token is never served past its real expiry by many
-//! short sleeps.
+//! Suspends each shorter than the tolerance add up: the core measures
+//! against one anchor instead of re-anchoring on every wall clock reading,
+//! so a token is never served past its real expiry by many short sleeps.
 
 mod common;
 

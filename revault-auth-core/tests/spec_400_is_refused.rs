@@ -1,6 +1,6 @@
-//! Issue 9, defect 4: a 400 from `/auth/token` with the spec's error body
-//! says our request is wrong: callers get `InvalidRequest` at once, with the
-//! server's message and code, and the core retries only slowly.
+//! A 400 from `/auth/token` with the spec's error body says our request is
+//! wrong: callers get `InvalidRequest` at once, with the server's message
+//! and code, and the core retries only slowly.
 
 mod common;
 

@@ -1,8 +1,8 @@
-//! Issue 9, defect 1: a `now` older than one the core has seen is a stale
-//! reading (read before a lock, say), not a clock step. The core clamps it
-//! and accumulates nothing, and every instant it hands out stays on the
-//! driver's clock: a token refreshed after one stale reading is not
-//! published past its real expiry.
+//! A `now` older than one the core has seen is a stale reading (read before
+//! a lock, say), not a clock step. The core clamps it and accumulates
+//! nothing, and every instant it hands out stays on the driver's clock: a
+//! token refreshed after one stale reading is not published past its real
+//! expiry.
 
 mod common;
 

@@ -1,6 +1,6 @@
-//! Issue 9, defect 2: the machine sleeps while a refresh is in flight. The
-//! new token's lifetime counts from the send, in real elapsed time, whether
-//! the driver reports the wall clock before or after the answer.
+//! The machine sleeps while a refresh is in flight. The new token's
+//! lifetime counts from the send, in real elapsed time, whether the driver
+//! reports the wall clock before or after the answer.
 
 mod common;
 

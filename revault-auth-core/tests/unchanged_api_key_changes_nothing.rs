@@ -1,5 +1,5 @@
-//! Issue 9, defect 3: handing the core the key it already has changes
-//! nothing: the refresh token is kept, and a backoff under way stands.
+//! Handing the core the key it already has changes nothing: the refresh
+//! token is kept, and a backoff under way stands.
 
 mod common;
 

@@ -1,8 +1,8 @@
-//! Issue 9, item 3 ("Retry-After and backoff stand"): a new key cuts short
-//! only the slow wait after a refusal, never the server's `Retry-After`.
-//! Here the slow retry after a 401 is answered 429 with `Retry-After: 30`
-//! while the refusal still stands; rotating the key then must not send
-//! before those 30 seconds are over (found by the property test).
+//! A new key cuts short only the slow wait after a refusal, never the
+//! server's `Retry-After`: Retry-After and backoff stand. Here the slow
+//! retry after a 401 is answered 429 with `Retry-After: 30` while the
+//! refusal still stands; rotating the key then must not send before those
+//! 30 seconds are over.
 
 mod common;
 

@@ -1,5 +1,5 @@
-//! Issue 9, defect 3: rotating the API key while the server's `Retry-After`
-//! runs does not clear it: the next request, with the new key, still waits.
+//! Rotating the API key while the server's `Retry-After` runs does not
+//! clear it: the next request, with the new key, still waits.
 
 mod common;
 

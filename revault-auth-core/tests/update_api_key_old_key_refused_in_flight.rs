@@ -1,7 +1,7 @@
-//! Issue 9, defect 3: the API key is rotated while a login with the old key
-//! is in flight, and the server has already revoked the old key. Its 401
-//! belongs to the old key: the core does not fail, and the next request
-//! goes out at once with the new key.
+//! The API key is rotated while a login with the old key is in flight, and
+//! the server has already revoked the old key. Its 401 belongs to the old
+//! key: the core does not fail, and the next request goes out at once with
+//! the new key.
 
 mod common;
 

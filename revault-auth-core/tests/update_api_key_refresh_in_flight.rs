@@ -1,6 +1,6 @@
-//! Issue 9, defect 3: the API key is rotated while a refresh of the old
-//! key's chain is in flight. The access token it brings is served, but the
-//! old chain does not come back: the next token comes from the new key.
+//! The API key is rotated while a refresh of the old key's chain is in
+//! flight. The access token it brings is served, but the old chain does not
+//! come back: the next token comes from the new key.
 
 mod common;
 

@@ -1,7 +1,7 @@
 #![cfg(unix)]
-//! Issue 12.3: in a shared directory another user links `tok.json.lock`
-//! and `tok.json.update.lock` to paths of their choice; the store must
-//! create nothing where the links point, whatever it is asked to do.
+//! In a shared directory another user links `tok.json.lock` and
+//! `tok.json.update.lock` to paths of their choice; the store must create
+//! nothing where the links point, whatever it is asked to do.
 
 mod common;
 

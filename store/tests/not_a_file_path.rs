@@ -1,6 +1,6 @@
-//! Issue 12.11: `--cache /` (or a path ending in `/`, or a directory)
-//! used to create `/.lock` before failing. A path that names no regular
-//! file is refused before anything is created beside it.
+//! `--cache /` (or a path ending in `/`, or a directory) names no regular
+//! file: it is refused before anything is created beside it, so a mistyped
+//! path never leaves `/.lock` or `/.update.lock` behind.
 
 mod common;
 

@@ -1,8 +1,8 @@
 #![cfg(unix)]
-//! Issue 12.6: a 0644 file written by another user, holding a forged
-//! token usable for 300 days, must not be handed out. Files or directories
-//! not owned by the user or open to group/others are refused with a clear
-//! error; stored lifetimes are bounded by what the server can issue.
+//! A 0644 file written by another user, holding a forged token usable for
+//! 300 days, must not be handed out. Files or directories not owned by the
+//! user or open to group/others are refused with a clear error; stored
+//! lifetimes are bounded by what the server can issue.
 //!
 //! "Another user" is simulated by chown to uid 65534, which needs root;
 //! not as root, those cases are skipped (and say so on stderr).

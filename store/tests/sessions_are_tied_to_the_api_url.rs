@@ -1,7 +1,7 @@
-//! Issue 12.7 / 11.1: a session belongs to (API URL, workspace, API key
-//! id). A store made against server A never hands A's token to a client of
-//! server B, nor to another workspace or API key; several sessions live
-//! side by side in one file, each with its own version.
+//! A session belongs to (API URL, workspace, API key id). A store made
+//! against server A never hands A's token to a client of server B, nor to
+//! another workspace or API key; several sessions live side by side in one
+//! file, each with its own version.
 
 mod common;
 

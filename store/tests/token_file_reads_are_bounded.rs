@@ -1,7 +1,7 @@
 #![cfg(unix)]
-//! Issue 12.4: a store path that is a link to `/dev/zero` must not grow
-//! memory, a FIFO must not hang, a huge file is refused: only a regular
-//! file of bounded size is read.
+//! A store path that is a link to `/dev/zero` must not grow memory, a FIFO
+//! must not hang, a huge file is refused: only a regular file of bounded
+//! size is read.
 
 mod common;
 

@@ -1,6 +1,6 @@
-//! Issue 12.5 / 11.3: a process holding the update lock (or stopped with
-//! Ctrl-Z while holding it) costs the others their deadline, never more;
-//! and a holder killed with `kill -9` releases it at once.
+//! A process holding the update lock (or stopped with Ctrl-Z while holding
+//! it) costs the others their deadline, never more; and a holder killed
+//! with `kill -9` releases it at once.
 
 mod common;
 

@@ -1,7 +1,7 @@
-//! Issue 11.3: a process that loaded version v, then saw the file deleted
-//! and recreated by another, must get a conflict, not overwrite the new
-//! session because the new file happened to restart at v; and the new
-//! session's versions must still read as newer than the old one's.
+//! A process that loaded version v, then saw the file deleted and recreated
+//! by another, must get a conflict, not overwrite the new session because
+//! the new file happened to restart at v; and the new session's versions
+//! must still read as newer than the old one's.
 
 mod common;
 

@@ -1,9 +1,9 @@
 //! A configuration from the environment: `REVAULT_API_URL`,
 //! `REVAULT_WORKSPACE`, `REVAULT_API_KEY_ID`, and the API key secret from
 //! `REVAULT_API_KEY_SECRET` or, when that is unset, from the file
-//! `REVAULT_API_KEY_SECRET_FILE` names (read as
-//! [`read_secret_file`](crate::secret_file::read_secret_file) says). Both
-//! set is a configuration error: which one wins would be a guess.
+//! `REVAULT_API_KEY_SECRET_FILE` names (read as [`read_secret_file`]
+//! says). Both set is a configuration error: which one wins would be a
+//! guess.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
