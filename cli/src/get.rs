@@ -39,9 +39,13 @@ pub(crate) struct GetArgs {
     #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = seconds)]
     deadline: Duration,
 
-    /// Keep the token in this file (mode 0600) and reuse it while it is
-    /// valid; an unreadable file is ignored with a warning and replaced
-    #[arg(long, value_name = "PATH")]
+    /// Keep the token in this file (mode 0600), or in the Redis server at
+    /// a redis:// (this host only) or rediss:// URL, and reuse it while it
+    /// is valid; an unreadable cache is ignored with a warning and
+    /// replaced, a Redis that cannot be reached is a warning and the run
+    /// goes on alone. Redis password: in the URL or in the file named by
+    /// REVAULT_REDIS_PASSWORD_FILE
+    #[arg(long, value_name = "PATH|URL")]
     cache: Option<PathBuf>,
 }
 
@@ -83,7 +87,9 @@ pub(crate) async fn run(args: GetArgs) -> Result<(), Failure> {
         budget: args.deadline,
         api_key_secret,
     };
-    let body = fetch(&session, &client, &target).await?;
+    let body = fetch(&session, &client, &target).await;
+    session.close().await;
+    let body = body?;
     let mut stdout = std::io::stdout().lock();
     let newline: &[u8] = if body.is_empty() || body.ends_with(b"\n") {
         b""

@@ -19,9 +19,13 @@ pub(crate) struct TokenArgs {
     #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = seconds)]
     deadline: Duration,
 
-    /// Keep the token in this file (mode 0600) and reuse it while it is
-    /// valid; an unreadable file is ignored with a warning and replaced
-    #[arg(long, value_name = "PATH")]
+    /// Keep the token in this file (mode 0600), or in the Redis server at
+    /// a redis:// (this host only) or rediss:// URL, and reuse it while it
+    /// is valid; an unreadable cache is ignored with a warning and
+    /// replaced, a Redis that cannot be reached is a warning and the run
+    /// goes on alone. Redis password: in the URL or in the file named by
+    /// REVAULT_REDIS_PASSWORD_FILE
+    #[arg(long, value_name = "PATH|URL")]
     cache: Option<PathBuf>,
 }
 
@@ -31,7 +35,9 @@ pub(crate) async fn run(args: TokenArgs) -> Result<(), Failure> {
     let connection = args.connection.resolve(Run::OneShot)?;
     let session = manager::build(connection, args.cache, Some(args.deadline))?;
     // With a cache, a new token was saved there before it was served.
-    let token = session.token().await?;
+    let token = session.token().await;
+    session.close().await;
+    let token = token?;
     let mut stdout = std::io::stdout().lock();
     stdout
         .write_all(token.secret().expose_secret().as_bytes())

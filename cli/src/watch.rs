@@ -23,10 +23,14 @@ pub(crate) struct WatchArgs {
     #[command(flatten)]
     connection: ConnectionArgs,
 
-    /// Share the session with every process using this token file: start
+    /// Share the session with every process using this token file, or the
+    /// Redis server at a redis:// (this host only) or rediss:// URL: start
     /// from its usable token, refresh under its update lock, save each new
-    /// token before using it
-    #[arg(long, value_name = "PATH")]
+    /// token before using it. A Redis that cannot be reached is a warning:
+    /// the run goes on alone and shares again once Redis answers. Redis
+    /// password: in the URL or in the file named by
+    /// REVAULT_REDIS_PASSWORD_FILE
+    #[arg(long, value_name = "PATH|URL")]
     cache: Option<PathBuf>,
 
     /// Stop after this many seconds (default: run until Ctrl-C or SIGTERM)
@@ -53,7 +57,7 @@ pub(crate) async fn run(args: WatchArgs) -> Result<(), Failure> {
     let session = manager::build(connection, args.cache, None)?;
     let end = args.duration.map(|duration| started + duration);
     let seen = watch(&session.manager, started, end).await;
-    session.manager.shutdown().await;
+    session.close().await;
     session.warn_about_the_cache();
     let seen = seen?;
     if let Some(error) = seen.write_error {

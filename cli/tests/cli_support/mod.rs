@@ -51,6 +51,7 @@ pub fn bare(args: &[&str]) -> Command {
         "REVAULT_API_KEY_ID",
         "REVAULT_API_KEY_SECRET",
         "RUST_LOG",
+        "REVAULT_REDIS_PASSWORD_FILE",
     ] {
         command.env_remove(name);
     }
