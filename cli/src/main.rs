@@ -41,12 +41,15 @@ Configuration (flags override the environment):
   REVAULT_API_KEY_SECRET  API key secret; never taken from the command line,
                           only from here or from --api-key-secret-file PATH ('-' = stdin)
   RUST_LOG                tracing filter for logs on stderr (or -v, -vv)
+  REVAULT_REDIS_PASSWORD_FILE
+                          the Redis password, for --cache redis://... or rediss://... without one
 
 Exit codes:
   0  success
   1  other failure (HTTP error status from `get`, I/O error, a demo stage that did not happen)
-  2  usage or configuration error (including http:// to a non-loopback host), before any traffic;
-     or a wrong API URL (404 from revault-api)
+  2  usage or configuration error (including http:// to a non-loopback host, a redis:// cache
+     off this host, credentials the Redis cache refuses), before any traffic; or a wrong API
+     URL (404 from revault-api). A Redis cache that cannot be reached is a warning, not an error
   3  credentials rejected by revault-api (401/403 from /auth/token; 400 invalid request)
   4  gave up on transient failures or invalid responses (see --deadline)
 
