@@ -396,6 +396,12 @@ impl AuthCore {
         crate::config::check_api_key(&api_key_id, &api_key_secret)?;
         let changed = api_key_id != self.config.api_key_id
             || api_key_secret.expose_secret() != self.config.api_key_secret.expose_secret();
+        if api_key_id != self.config.api_key_id {
+            // Another key's session: no stored version of this one applies,
+            // and the tokens held are not the new key's to save.
+            self.saved_version = None;
+            self.saved_token_version = Some(self.access_version);
+        }
         if changed {
             self.config.api_key_id = api_key_id;
             self.config.api_key_secret = api_key_secret;

@@ -11,10 +11,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_lite::FutureExt;
-use revault_auth_core::AsyncTransport;
-use revault_auth_core::Limits;
-use revault_auth_core::TransportErrorKind;
 use revault_auth_core::http::Request;
+use revault_auth_core::{AsyncTransport, Limits, TransportErrorKind};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::Publication;

@@ -52,7 +52,8 @@ impl Engine {
     ) -> Self {
         let store = store.map(|store| StoreLink::new(store, &config));
         Self {
-            core: AuthCore::new(config, Instant::now()),
+            // Each manager draws its own jitter unless the policy sets a seed.
+            core: AuthCore::new_seeded(config, Instant::now(), crate::seed::os_seed()),
             publication,
             store,
         }
@@ -76,14 +77,18 @@ impl Engine {
     /// Applies a handle's command (see [`Command::apply`]).
     pub fn apply(&mut self, command: Command, now: Instant) -> Applied {
         let wall = self.wall();
-        command.apply(&mut self.core, now, wall)
+        let applied = command.apply(&mut self.core, now, wall);
+        if let Some(store) = self.store.as_mut() {
+            store.follow(&self.core);
+        }
+        applied
     }
 
     /// The next store call to run, if one is needed and none is under way.
     /// Its outcome goes to [`store_done`](Self::store_done).
     pub fn store_job(&mut self, now: Instant) -> Option<StoreJob> {
         let wall = self.wall();
-        self.store.as_mut()?.next_job(&self.core, now, wall)
+        self.store.as_mut()?.next_job(&mut self.core, now, wall)
     }
 
     /// The outcome of the store job under way (`None`: it did not finish).
@@ -189,6 +194,9 @@ impl Engine {
         if waiting_for_store && let Some(token) = self.core.access_token(now) {
             wake = wake.min(token.usable_until());
         }
+        if let Some(retry_at) = store.and_then(StoreLink::next_wake) {
+            wake = wake.min(retry_at);
+        }
         if store.is_some_and(|store| store.holds_back(&self.core))
             && let Some((_, until)) = self.served_until()
         {
@@ -201,10 +209,5 @@ impl Engine {
     /// withdraws the token.
     pub fn close(&mut self) {
         self.core.close();
-    }
-
-    /// The core, for what only the blocking manager reads.
-    pub fn core(&self) -> &AuthCore {
-        &self.core
     }
 }

@@ -14,9 +14,14 @@
 //!   request, and refreshed ahead of expiry like any other.
 //! - **One spender per refresh token**: before any request that spends a
 //!   refresh token or starts a session, it takes the store's update lock
-//!   (waiting at most the core's request timeout), loads again, and uses a
-//!   newer session found there instead of sending. Nothing is sent while a
-//!   store call is under way.
+//!   (waiting at most [`lock_wait`]: as long as a healthy holder can hold
+//!   it), loads again, and uses a newer session found there instead of
+//!   sending. Nothing is sent while a store call is under way, and the
+//!   token served keeps being served while it is usable.
+//! - **No refresh token spent twice when the lock cannot be had**: the
+//!   refresh token held (which the store may hand to another process) is
+//!   dropped unsent, and the request due is an API-key login that starts a
+//!   session of this manager's own, sent without waiting for the lock again.
 //! - **Saved before published**: new tokens are saved with
 //!   compare-and-swap before any caller sees them (until then the token
 //!   served before stays, up to its own deadline); the lock is released
@@ -25,12 +30,20 @@
 //!   from the manager's own configuration, and the core refuses a snapshot
 //!   of another account.
 //!
-//! A store that cannot be reached (lock timeout, IO error) never stops a
-//! manager: it logs a warning and goes on alone, as it would without one.
+//! - **Follows the API key**: after `update_api_key` with another key id,
+//!   the link shares the new key's session; the old one is never loaded
+//!   again.
+//!
+//! A store that cannot be reached never stops a manager: a server store
+//! that does not answer ([`StoreError::Unreachable`]) is warned about once,
+//! then left alone and tried again after 1 s, doubling up to 60 s, until
+//! it answers and sharing resumes (a store restarted empty gets this
+//! manager's session). Meanwhile the manager runs as it would without a
+//! store, never sending a refresh token it got from the store.
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use revault_auth_core::{AuthCore, Config, SavedTokens};
 pub use revault_auth_store::{FileStore, SessionKey, StoreError, TokenStore, UpdateGuard};
@@ -38,6 +51,25 @@ pub use revault_auth_store::{FileStore, SessionKey, StoreError, TokenStore, Upda
 /// Attempts at saving one token version when other processes keep saving
 /// without the lock.
 const SAVE_ATTEMPTS: u8 = 2;
+
+/// What a healthy lock holder spends besides its request: a reload and an
+/// fsynced save take milliseconds; a second leaves room for a busy disk or
+/// a slow round trip to a store server.
+pub const LOCK_MARGIN: Duration = Duration::from_secs(1);
+
+/// The first pause before trying an unreachable store again.
+const FIRST_OUTAGE_PAUSE: Duration = Duration::from_secs(1);
+
+/// The longest pause between two tries of an unreachable store.
+const LONGEST_OUTAGE_PAUSE: Duration = Duration::from_secs(60);
+
+/// How long a manager waits for the store's update lock: a holder's
+/// longest healthy hold (its request, up to `request_timeout`, plus
+/// [`LOCK_MARGIN`] for the reload and the save), so a waiter never gives
+/// up on a holder that is still within its rights.
+pub fn lock_wait(config: &Config) -> Duration {
+    config.policy().request_timeout.saturating_add(LOCK_MARGIN)
+}
 
 /// The session key of the tokens a manager built from `config` obtains.
 pub fn session_key(config: &Config) -> SessionKey {
@@ -77,7 +109,9 @@ type Loaded = Result<Option<SavedTokens>, StoreError>;
 
 enum Done {
     Loaded(Loaded),
-    Locked(Result<UpdateGuard, StoreError>, Loaded),
+    /// The lock, and the reload after it (none when the store could not
+    /// be reached).
+    Locked(Result<UpdateGuard, StoreError>, Option<Loaded>),
     /// A save, and on a conflict what the store holds instead.
     Saved(Result<u64, StoreError>, Option<Loaded>),
     Released,
@@ -107,6 +141,21 @@ pub struct StoreLink {
     /// The core's token version whose save failed: not retried on every
     /// wake-up.
     failed_save: Option<u64>,
+    /// The refresh token held may be in the store (restored from it or
+    /// saved there): another process may spend it.
+    shared: bool,
+    /// The store did not answer: when to try it again.
+    outage: Option<Outage>,
+    /// The key changed while the job under way was for the old one.
+    stale: bool,
+}
+
+/// A store that does not answer: the pause before the next try, and when
+/// that try is due.
+#[derive(Clone, Copy, Debug)]
+struct Outage {
+    pause: Duration,
+    retry_at: Instant,
 }
 
 impl fmt::Debug for StoreLink {
@@ -131,7 +180,41 @@ impl StoreLink {
             unlocked: false,
             retry: None,
             failed_save: None,
+            shared: false,
+            outage: None,
+            stale: false,
         }
+    }
+
+    /// Follows the core's API key: once its key id changed, the link
+    /// shares that key's session (loaded first, like at start) and lets go
+    /// of the old one (its lock, a save in progress, a save to retry).
+    pub fn follow(&mut self, core: &AuthCore) {
+        let key = session_key(core.config());
+        if key == self.key {
+            return;
+        }
+        self.key = key;
+        self.guard = None;
+        self.started = false;
+        self.unlocked = false;
+        self.retry = None;
+        self.failed_save = None;
+        self.shared = false;
+        self.stale = self.pending.is_some();
+    }
+
+    /// When the driver must wake to try an unreachable store again (not
+    /// while a try is under way: its end wakes the driver).
+    pub fn next_wake(&self) -> Option<Instant> {
+        self.outage
+            .filter(|_| self.pending.is_none())
+            .map(|outage| outage.retry_at)
+    }
+
+    /// The store is left alone until its next try.
+    fn resting(&self, now: Instant) -> bool {
+        self.outage.is_some_and(|outage| now < outage.retry_at)
     }
 
     /// The session this manager shares.
@@ -151,12 +234,16 @@ impl StoreLink {
 
     /// The core is due to send but must take the store's lock first.
     pub fn must_lock(&self, core: &AuthCore, now: Instant) -> bool {
-        self.guard.is_none() && !self.unlocked && core.due(now).is_some()
+        self.guard.is_none() && !self.unlocked && !self.resting(now) && core.due(now).is_some()
     }
 
-    /// The core's tokens are new and not saved yet (nor given up on): they
-    /// must not be published.
+    /// The core's tokens are new and not saved yet (nor given up on, nor
+    /// waiting for an unreachable store): they must not be published.
     pub fn holds_back(&self, core: &AuthCore) -> bool {
+        self.outage.is_none() && self.wants_save(core)
+    }
+
+    fn wants_save(&self, core: &AuthCore) -> bool {
         core.unsaved() && self.failed_save != Some(core.token_version())
     }
 
@@ -164,13 +251,24 @@ impl StoreLink {
     /// saved session at start, a save of new tokens, the lock's release
     /// once nothing is in flight, or, when the core is due to send, the
     /// lock and a reload.
+    ///
+    /// While an unreachable store rests, there is none; a request due then
+    /// goes without the lock, and never spends a refresh token that came
+    /// from the store (the core drops it and logs in instead).
     pub fn next_job(
         &mut self,
-        core: &AuthCore,
+        core: &mut AuthCore,
         now: Instant,
         wall: SystemTime,
     ) -> Option<StoreJob> {
         if self.pending.is_some() {
+            return None;
+        }
+        if self.resting(now) {
+            if self.shared && core.due(now).is_some() {
+                core.handle_store_lock_unavailable(now);
+                self.shared = false;
+            }
             return None;
         }
         let (store, key) = (Arc::clone(&self.store), self.key.clone());
@@ -179,7 +277,7 @@ impl StoreLink {
             return Some(self.start(Pending::Load, move || Done::Loaded(store.load(&key))));
         }
         let version = core.token_version();
-        if self.holds_back(core)
+        if self.wants_save(core)
             && let Some(tokens) = core.export(now, wall)
         {
             let (expected, attempt) = match self.retry.take() {
@@ -212,12 +310,22 @@ impl StoreLink {
             }));
         }
         if self.must_lock(core, now) {
-            let deadline = now + core.config().policy().request_timeout;
+            let deadline = now + lock_wait(core.config());
             let lock = move || {
                 let guard = store.lock_for_update(&key, deadline);
-                Done::Locked(guard, store.load(&key))
+                // A store that did not answer the lock would not answer the
+                // reload either: no second wait.
+                let reload = match &guard {
+                    Err(StoreError::Unreachable { .. }) => None,
+                    _ => Some(store.load(&key)),
+                };
+                Done::Locked(guard, reload)
             };
             return Some(self.start(Pending::Lock, lock));
+        }
+        if self.outage.is_some() {
+            // Nothing else needs the store: a load tells whether it is back.
+            return Some(self.start(Pending::Load, move || Done::Loaded(store.load(&key))));
         }
         None
     }
@@ -239,16 +347,23 @@ impl StoreLink {
         let Some(pending) = self.pending.take() else {
             return;
         };
+        if std::mem::take(&mut self.stale) {
+            // About the old key's session: its lock is let go of here.
+            return;
+        }
         match (pending, outcome.map(|outcome| outcome.0)) {
             (Pending::Load, Some(Done::Loaded(loaded))) => {
-                if let Some(saved) = usable(loaded) {
-                    core.restore(saved, now, wall);
+                if let Some(saved) = self.usable(loaded, now) {
+                    self.restore(core, saved, now, wall);
                 }
             }
             (Pending::Lock, Some(Done::Locked(guard, loaded))) => {
                 self.locked_and_loaded(core, guard, loaded, now, wall);
             }
-            (Pending::Lock, None) => self.unlocked = true,
+            (Pending::Lock, None) => {
+                tracing::warn!("the token store's lock call did not finish");
+                self.lock_unavailable(core, now);
+            }
             (
                 Pending::Save {
                     token_version,
@@ -267,24 +382,96 @@ impl StoreLink {
         &mut self,
         core: &mut AuthCore,
         guard: Result<UpdateGuard, StoreError>,
-        loaded: Loaded,
+        loaded: Option<Loaded>,
         now: Instant,
         wall: SystemTime,
     ) {
-        match guard {
-            Ok(guard) => self.guard = Some(guard),
+        let guard = match guard {
+            Ok(guard) => Some(guard),
             Err(error) => {
-                tracing::warn!(%error, "sending without the token store's update lock");
-                self.unlocked = true;
+                self.failed(&error, now);
+                None
             }
-        }
+        };
         // Only a session saved since this manager last saw the store: the
         // one it already knew may be the token just rejected.
-        if let Some(saved) = usable(loaded)
+        if let Some(saved) = loaded.and_then(|loaded| self.usable(loaded, now))
             && core.saved_version().is_none_or(|seen| saved.version > seen)
-            && core.restore(saved, now, wall)
+            && self.restore(core, saved, now, wall)
         {
             tracing::debug!("using the session another process saved");
+        }
+        match guard {
+            Some(guard) => self.guard = Some(guard),
+            None => self.lock_unavailable(core, now),
+        }
+    }
+
+    /// The lock could not be had: whoever holds it may spend the refresh
+    /// token held here (the store's, or one restored just now), so the core
+    /// drops it and the request due, an API-key login, goes without the
+    /// lock. The access token held is served until then.
+    fn lock_unavailable(&mut self, core: &mut AuthCore, now: Instant) {
+        tracing::debug!("no update lock on the token store: logging in with the API key");
+        core.handle_store_lock_unavailable(now);
+        self.shared = false;
+        self.unlocked = true;
+    }
+
+    fn restore(
+        &mut self,
+        core: &mut AuthCore,
+        saved: SavedTokens,
+        now: Instant,
+        wall: SystemTime,
+    ) -> bool {
+        let restored = core.restore(saved, now, wall);
+        self.shared |= restored;
+        restored
+    }
+
+    /// A loaded snapshot, or `None` (noted when the store failed).
+    fn usable(&mut self, loaded: Loaded, now: Instant) -> Option<SavedTokens> {
+        match loaded {
+            Ok(saved) => {
+                self.answered();
+                saved
+            }
+            Err(error) => {
+                self.failed(&error, now);
+                None
+            }
+        }
+    }
+
+    /// A store call failed: a store that did not answer rests (warned about
+    /// once per outage), any other failure is logged.
+    fn failed(&mut self, error: &StoreError, now: Instant) {
+        if !matches!(error, StoreError::Unreachable { .. }) {
+            self.answered();
+            tracing::warn!(%error, "token store call failed");
+            return;
+        }
+        let pause = match self.outage {
+            None => {
+                tracing::warn!(%error, "token store unreachable: going on alone, trying it again with backoff");
+                FIRST_OUTAGE_PAUSE
+            }
+            Some(outage) => {
+                tracing::debug!(%error, "token store still unreachable");
+                outage.pause.saturating_mul(2).min(LONGEST_OUTAGE_PAUSE)
+            }
+        };
+        self.outage = Some(Outage {
+            pause,
+            retry_at: now + pause,
+        });
+    }
+
+    /// The store answered: an outage is over.
+    fn answered(&mut self) {
+        if self.outage.take().is_some() {
+            tracing::info!("token store reachable again: sharing the session");
         }
     }
 
@@ -301,12 +488,17 @@ impl StoreLink {
     ) {
         match saved {
             // Tokens that changed meanwhile are saved on their own.
-            Ok(version) if core.token_version() == token_version => core.mark_saved(version),
-            Ok(_) => {}
+            Ok(version) if core.token_version() == token_version => {
+                self.answered();
+                core.mark_saved(version);
+                self.shared = true;
+            }
+            Ok(_) => self.answered(),
             Err(StoreError::Conflict { found, .. }) => {
+                self.answered();
                 let restored = stored
-                    .and_then(usable)
-                    .is_some_and(|stored| core.restore(stored, now, wall));
+                    .and_then(|stored| self.usable(stored, now))
+                    .is_some_and(|stored| self.restore(core, stored, now, wall));
                 if restored {
                     return;
                 }
@@ -316,18 +508,12 @@ impl StoreLink {
                     self.failed_save = Some(token_version);
                 }
             }
+            // Saved again once the store is back.
+            Err(error @ StoreError::Unreachable { .. }) => self.failed(&error, now),
             Err(error) => {
-                tracing::warn!(%error, "cannot save to the token store");
+                self.failed(&error, now);
                 self.failed_save = Some(token_version);
             }
         }
     }
-}
-
-/// A loaded snapshot, or `None` (logged when the store failed).
-fn usable(loaded: Loaded) -> Option<SavedTokens> {
-    loaded
-        .inspect_err(|error| tracing::warn!(%error, "cannot load the token store"))
-        .ok()
-        .flatten()
 }
