@@ -270,7 +270,7 @@ fn redis_killed_and_restarted_empty_spends_no_refresh_token_twice() {
 }
 
 #[test]
-#[ignore = "fails: 5 refused refreshes in 20 s, and a caller waits 2.8 s. The emulator's log: 6 logins while Redis is frozen, then at SIGCONT 6 refreshes within 1 ms, 5 refused: the saves of the 6 sessions conflict, the losers restore the winner's and refresh it at once without the lock"]
+#[ignore = "fails: 5 refused refreshes (at SIGCONT the six sessions' saves conflict, the losers restore the winner's and refresh it at once without the lock) and a caller waits 2.8-3.3 s (the lock's and then the save's I/O timeouts, 2 s each, pass before the login's tokens are published)"]
 fn redis_frozen_for_5_s_spends_no_refresh_token_twice() {
     let _one = ONE_FLEET.lock().unwrap_or_else(PoisonError::into_inner);
     let Some(mut redis) = RedisServer::start() else {
