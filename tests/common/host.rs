@@ -7,7 +7,7 @@ use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use revault_auth::tokio::{FileStore, TokenManager};
-use revault_auth_core::{ApiKeySecret, Config};
+use revault_auth_core::{ApiKeySecret, Config, Policy};
 use revault_auth_mock::MockServer;
 
 use super::{KEY_ID, SECRET, WORKSPACE};
@@ -51,12 +51,21 @@ pub fn spawn(worker: &str, server: &MockServer, store: Option<&Path>, run: Durat
 /// The worker's body: a manager (with the store when one is named) serving
 /// tokens for the run's length; panics (a failed exit) if one is refused.
 pub fn worker() {
+    worker_with(|_| {}, revault_auth::tokio::DEFAULT_WAIT);
+}
+
+/// [`worker`] with its policy changed by `tune` (after a 2 s request
+/// timeout is set), each call for a token waiting at most `wait`.
+pub fn worker_with(tune: impl FnOnce(&mut Policy), wait: Duration) {
     let Ok(url) = std::env::var(URL) else {
         return; // run by hand without a controller: nothing to do
     };
     let secs: f64 = std::env::var(SECS).expect("length").parse().expect("secs");
     let config = Config::builder(url, WORKSPACE, KEY_ID, ApiKeySecret::new(SECRET))
-        .tune(|policy| policy.request_timeout = Duration::from_secs(2))
+        .tune(|policy| {
+            policy.request_timeout = Duration::from_secs(2);
+            tune(policy);
+        })
         .build()
         .expect("config");
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
@@ -66,7 +75,7 @@ pub fn worker() {
         if let Ok(store) = std::env::var(STORE) {
             builder = builder.with_store(FileStore::new(store));
         }
-        let manager = builder.build().expect("manager");
+        let manager = builder.build().expect("manager").wait_timeout(wait);
         let until = Instant::now() + Duration::from_secs_f64(secs);
         while Instant::now() < until {
             manager.token().await.expect("a token");

@@ -1,0 +1,196 @@
+//! A manager whose Redis store is down at start runs alone, then shares its
+//! session once Redis answers; Redis killed mid-run and restarted empty gets
+//! the session again. A private `redis-server` on a free loopback port
+//! (skipped with a message when `redis-server` is missing; a failure when
+//! `REVAULT_REQUIRE_REDIS` is set).
+//!
+//! Oracles: what Redis holds (read through a second store), the emulator's
+//! log (no refresh refused), the caller (every call for a token gets one
+//! within the request timeout, 2 s) and the log: one warning per outage.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use common::{config, server, session_key};
+use revault_auth::tokio::{ReqwestTransport, TokenManager, TokenStore as _};
+use revault_auth_mock::{Endpoint, MockServer};
+use revault_auth_store_redis::RedisStore;
+use tracing_subscriber::layer::SubscriberExt as _;
+
+/// Counts warnings logged.
+struct Warnings(Arc<AtomicUsize>);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Warnings {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        if *event.metadata().level() == tracing::Level::WARN {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// A `redis-server` on `port`, with nothing saved to disk.
+struct Redis {
+    port: u16,
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+}
+
+impl Redis {
+    /// A port for a server not started yet; `None` (the test skipped)
+    /// without `redis-server`.
+    fn installed() -> Option<Self> {
+        let installed = Command::new("redis-server")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success());
+        if !installed {
+            assert!(
+                std::env::var_os("REVAULT_REQUIRE_REDIS").is_none(),
+                "redis-server is not installed and REVAULT_REQUIRE_REDIS is set"
+            );
+            let _ = writeln!(
+                std::io::stderr(),
+                "redis-server is not installed: test skipped"
+            );
+            return None;
+        }
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        Some(Self {
+            port,
+            dir: tempfile::tempdir().expect("a private directory"),
+            child: None,
+        })
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    fn start(&mut self) {
+        let child = Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .arg("--dir")
+            .arg(self.dir.path())
+            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server starts");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self.answers() {
+            assert!(Instant::now() < deadline, "redis-server did not come up");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn answers(&self) -> bool {
+        let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) else {
+            return false;
+        };
+        let mut answer = [0; 5];
+        stream.write_all(b"PING\r\n").is_ok()
+            && stream.read_exact(&mut answer).is_ok()
+            && &answer == b"+PONG"
+    }
+
+    /// Killed with everything it held.
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn store(redis: &Redis) -> RedisStore {
+    RedisStore::connect(&redis.url())
+        .expect("a loopback URL")
+        .with_io_timeout(Duration::from_millis(300))
+}
+
+/// Serves tokens (each within the request timeout) until `done` or the
+/// deadline, which fails the test with `what`.
+async fn serve_until(manager: &TokenManager, what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(12);
+    let manager = manager.clone().wait_timeout(Duration::from_secs(2));
+    while !done() {
+        assert!(Instant::now() < deadline, "{what}");
+        manager
+            .token()
+            .await
+            .expect("a token within the request timeout");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn refused_refreshes(server: &MockServer) -> usize {
+    server
+        .log()
+        .iter()
+        .filter(|logged| logged.endpoint == Endpoint::Refresh)
+        .filter(|logged| logged.status.is_some_and(|status| status != 200))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_down_at_start_then_killed_and_restarted_empty_gets_the_session() {
+    let Some(mut redis) = Redis::installed() else {
+        return;
+    };
+    let warnings = Arc::new(AtomicUsize::new(0));
+    let subscriber = tracing_subscriber::registry().with(Warnings(Arc::clone(&warnings)));
+    let _logging = tracing::subscriber::set_default(subscriber);
+    let server = server(Duration::from_secs(2), Duration::from_secs(600));
+    let key = session_key(&server);
+    let transport = ReqwestTransport::new().expect("client");
+    let manager = TokenManager::builder(config(&server), transport)
+        .with_store(store(&redis))
+        .build()
+        .expect("manager");
+
+    // Down at start: alone, through a refresh point.
+    let alone_until = Instant::now() + Duration::from_secs(2);
+    serve_until(&manager, "serving alone", || Instant::now() >= alone_until).await;
+    assert!(server.token_requests() >= 1, "a session of its own");
+
+    redis.start();
+    let reader = store(&redis);
+    let saved = || reader.load(&key).ok().flatten().is_some();
+    serve_until(&manager, "the session never reached Redis", saved).await;
+
+    redis.kill();
+    let killed_until = Instant::now() + Duration::from_secs(2);
+    serve_until(&manager, "serving with Redis gone", || {
+        Instant::now() >= killed_until
+    })
+    .await;
+    redis.start();
+    serve_until(
+        &manager,
+        "the session never reached the restarted Redis",
+        saved,
+    )
+    .await;
+
+    manager.shutdown().await;
+    assert_eq!(refused_refreshes(&server), 0, "a refresh token spent twice");
+    assert_eq!(warnings.load(Ordering::SeqCst), 2, "one warning per outage");
+}
