@@ -1,9 +1,9 @@
 //! A token is never served past its `usable_until`, whatever the driver is
 //! waiting on. Here another process holds the token store's update lock
 //! (or a save) for longer than the token has left, and the request timeout
-//! (30 s, the lock's deadline) is far longer than the token's safety floor:
-//! the driver must keep its timers and commands running while it waits for
-//! the store.
+//! (30 s; the lock is waited for a second longer) is far longer than the
+//! token's safety floor: the driver must keep its timers and commands
+//! running while it waits for the store.
 //!
 //! Oracle: every token the manager serves is shown to the emulator, which
 //! refuses an expired one; commands are answered while the store still

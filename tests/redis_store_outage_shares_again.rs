@@ -1,6 +1,8 @@
 //! A manager whose Redis store is down at start runs alone, then shares its
 //! session once Redis answers; Redis killed mid-run and restarted empty gets
-//! the session again. A private `redis-server` on a free loopback port
+//! the session again; Redis frozen (SIGSTOP) past the lock deadline leaves
+//! the stored refresh token unsent (a login instead), and gets the session
+//! again once continued. A private `redis-server` on a free loopback port
 //! (skipped with a message when `redis-server` is missing; a failure when
 //! `REVAULT_REQUIRE_REDIS` is set).
 //!
@@ -105,6 +107,15 @@ impl Redis {
             && &answer == b"+PONG"
     }
 
+    fn signal(&self, signal: &str) {
+        let pid = self.child.as_ref().expect("running").id().to_string();
+        let status = Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .expect("kill");
+        assert!(status.success(), "kill {signal}");
+    }
+
     /// Killed with everything it held.
     fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -193,4 +204,55 @@ async fn redis_down_at_start_then_killed_and_restarted_empty_gets_the_session() 
     manager.shutdown().await;
     assert_eq!(refused_refreshes(&server), 0, "a refresh token spent twice");
     assert_eq!(warnings.load(Ordering::SeqCst), 2, "one warning per outage");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_frozen_past_the_lock_deadline_then_continued() {
+    let Some(mut redis) = Redis::installed() else {
+        return;
+    };
+    redis.start();
+    let server = server(Duration::from_secs(2), Duration::from_secs(600));
+    let key = session_key(&server);
+    let transport = ReqwestTransport::new().expect("client");
+    let manager = TokenManager::builder(config(&server), transport)
+        .with_store(store(&redis))
+        .build()
+        .expect("manager");
+    let reader = store(&redis);
+    let version = || reader.load(&key).ok().flatten().map(|saved| saved.version);
+    serve_until(&manager, "the session never reached Redis", || {
+        version().is_some()
+    })
+    .await;
+    let before = version().expect("saved");
+
+    // Frozen past the lock deadline (2 s request timeout and a second),
+    // through a refresh point or two.
+    redis.signal("-STOP");
+    let frozen_at = Instant::now();
+    let frozen_until = Instant::now() + Duration::from_secs(4);
+    serve_until(&manager, "serving with Redis frozen", || {
+        Instant::now() >= frozen_until
+    })
+    .await;
+    redis.signal("-CONT");
+    serve_until(&manager, "no session saved after Redis continued", || {
+        version().is_some_and(|now| now > before)
+    })
+    .await;
+
+    manager.shutdown().await;
+    assert_eq!(refused_refreshes(&server), 0, "a refresh token spent twice");
+    // The refresh token in Redis is left to whoever holds the lock.
+    let first = server
+        .log()
+        .into_iter()
+        .find(|logged| logged.at > frozen_at)
+        .expect("a request while Redis was frozen");
+    assert_eq!(
+        first.endpoint,
+        Endpoint::Token,
+        "the stored refresh token was sent without the lock"
+    );
 }

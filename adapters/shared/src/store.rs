@@ -29,7 +29,6 @@
 //! - **One session per (API URL, workspace, API key id)**: the key comes
 //!   from the manager's own configuration, and the core refuses a snapshot
 //!   of another account.
-//!
 //! - **Follows the API key**: after `update_api_key` with another key id,
 //!   the link shares the new key's session; the old one is never loaded
 //!   again.
