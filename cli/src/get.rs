@@ -104,7 +104,9 @@ pub(crate) async fn run(args: GetArgs) -> Result<(), Failure> {
         budget: args.deadline,
         api_key_secret,
     };
-    let body = fetch(&session, &client, &target).await?;
+    let body = fetch(&session, &client, &target).await;
+    session.close().await;
+    let body = body?;
     let mut stdout = std::io::stdout().lock();
     let newline: &[u8] = if body.is_empty() || body.ends_with(b"\n") {
         b""

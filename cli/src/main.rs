@@ -42,8 +42,9 @@ macro_rules! exit_codes {
 Exit codes:
   0  success
   1  other failure (HTTP error status from `get`, I/O error, a demo stage that did not happen)
-  2  usage or configuration error (including http:// to a non-loopback host), before any traffic;
-     or a wrong API URL (404 from revault-api)
+  2  usage or configuration error (including http:// to a non-loopback host, a redis:// cache
+     off this host, credentials the Redis cache refuses), before any traffic; or a wrong API
+     URL (404 from revault-api). A Redis cache that cannot be reached is a warning, not an error
   3  credentials rejected by revault-api (401/403 from /auth/token; 400 invalid request)
   4  gave up on transient failures or invalid responses (see --deadline), or a Retry-After
      that ends after the deadline"
@@ -63,6 +64,8 @@ Configuration (flags override the environment):
   REVAULT_API_KEY_SECRET_FILE
                           a file holding the API key secret (not with REVAULT_API_KEY_SECRET)
   RUST_LOG                tracing filter for logs on stderr (or -v, -vv)
+  REVAULT_REDIS_PASSWORD_FILE
+                          the Redis password, for --cache redis://... or rediss://... without one
 
 ",
     exit_codes!(),

@@ -46,13 +46,19 @@ pub(crate) async fn run(args: TokenArgs) -> Result<(), Failure> {
     let connection = args.connection.resolve(Run::OneShot)?;
     let session = manager::build(connection, args.cache, Some(args.deadline))?;
     // With a cache, a new token was saved there before it was served.
-    let mut token = session.token().await?;
-    // A token other than the refused one (another process replaced it
-    // already) is newer and printed as it is.
-    if rejected.is_some_and(|rejected| token.secret().expose_secret() == rejected) {
-        session.manager.invalidate(&token);
-        token = session.token().await?;
+    let token = async {
+        let mut token = session.token().await?;
+        // A token other than the refused one (another process replaced it
+        // already) is newer and printed as it is.
+        if rejected.is_some_and(|rejected| token.secret().expose_secret() == rejected) {
+            session.manager.invalidate(&token);
+            token = session.token().await?;
+        }
+        Ok::<_, Failure>(token)
     }
+    .await;
+    session.close().await;
+    let token = token?;
     let mut stdout = std::io::stdout().lock();
     stdout
         .write_all(token.secret().expose_secret().as_bytes())

@@ -49,7 +49,7 @@ pub(crate) async fn run(args: WatchArgs) -> Result<(), Failure> {
     let session = manager::build(connection, args.cache, None)?;
     let end = args.duration.map(|duration| started + duration);
     let seen = watch(&session.manager, started, end).await;
-    session.manager.shutdown().await;
+    session.close().await;
     session.warn_about_the_cache();
     let seen = seen?;
     if let Some(error) = seen.write_error {

@@ -52,6 +52,24 @@ impl Local {
         true
     }
 
+    /// Waits until no guard of this store holds or releases a lock;
+    /// `false` at the deadline.
+    pub(crate) fn settle(&self, deadline: Instant) -> bool {
+        let mut busy = self.busy.lock().unwrap_or_else(PoisonError::into_inner);
+        while !busy.is_empty() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            busy = self
+                .freed
+                .wait_timeout(busy, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        true
+    }
+
     /// `key` is free again (released on the server, or never taken).
     fn free(&self, key: &str) {
         let mut busy = self.busy.lock().unwrap_or_else(PoisonError::into_inner);

@@ -163,6 +163,21 @@ impl RedisStore {
         self
     }
 
+    /// Waits, `timeout` at most, until every update lock this store took
+    /// is released on the server (guards release it off the dropping
+    /// thread). A process about to exit calls it after its manager shut
+    /// down: otherwise a lock it held stays on the server until its TTL,
+    /// and holds the fleet's next refresh back that long. `false` when
+    /// a lock is still held or being released at the timeout.
+    pub fn settle(&self, timeout: Duration) -> bool {
+        self.local_locks.settle(Instant::now() + timeout)
+    }
+
+    /// The server's URL without its password, as errors show it.
+    pub fn server(&self) -> &str {
+        &self.pool.shown
+    }
+
     /// The Redis keys holding `session` and its update lock (for ACLs and
     /// inspection: they hold a hash, never the session's identifiers).
     pub fn keys(&self, session: &SessionKey) -> SessionKeys {

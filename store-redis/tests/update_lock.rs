@@ -61,6 +61,22 @@ fn a_dropped_guard_deletes_the_lock_on_the_server() {
 }
 
 #[test]
+fn settle_returns_once_the_dropped_guards_lock_is_gone_from_the_server() {
+    let server = server_or_skip!();
+    let store = server.store();
+    let guard = store
+        .lock_for_update(&key(), Instant::now() + Duration::from_secs(2))
+        .expect("lock");
+    assert!(
+        !store.settle(Duration::from_millis(50)),
+        "a held lock is not settled"
+    );
+    drop(guard);
+    assert!(store.settle(Duration::from_secs(2)), "released in time");
+    assert_eq!(lock_owner(&server, &store), None, "deleted on the server");
+}
+
+#[test]
 fn a_held_lock_is_extended_while_held() {
     let server = server_or_skip!();
     let ttl = Duration::from_millis(300);

@@ -12,6 +12,7 @@ use revault_auth_core::{ApiKeySecret, Config, ConfigBuilder};
 use revault_auth_mock::{MockConfig, MockServer};
 
 pub mod host;
+pub mod redis;
 
 /// An API key secret nobody could mistake for anything else.
 pub const SECRET: &str = "e2e-api-key-secret-7f3a9c1d";

@@ -52,6 +52,7 @@ pub fn bare(args: &[&str]) -> Command {
         "REVAULT_API_KEY_SECRET",
         "REVAULT_API_KEY_SECRET_FILE",
         "RUST_LOG",
+        "REVAULT_REDIS_PASSWORD_FILE",
     ] {
         command.env_remove(name);
     }
