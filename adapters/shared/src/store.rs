@@ -425,7 +425,12 @@ impl StoreLink {
         wall: SystemTime,
     ) -> bool {
         let restored = core.restore(saved, now, wall);
-        self.shared |= restored;
+        if restored {
+            // Its refresh token is the store's: spending it takes the lock,
+            // whatever the request under way before went without.
+            self.shared = true;
+            self.unlocked = false;
+        }
         restored
     }
 
