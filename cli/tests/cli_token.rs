@@ -6,17 +6,13 @@ mod common;
 
 use std::time::Duration;
 
-use cli_support::{against, assert_clean, looks_like_jwt, run};
-use common::{SECRET, WORKSPACE, mock_config};
-use revault_auth_mock::{MockServer, TokenKind};
+use cli_support::{against, assert_clean, emulator, looks_like_jwt, run};
+use common::{SECRET, WORKSPACE};
+use revault_auth_mock::TokenKind;
 
 #[test]
 fn token_prints_a_jwt_and_exits_0() {
-    let server = MockServer::start_background(mock_config(
-        Duration::from_secs(60),
-        Duration::from_secs(120),
-    ))
-    .expect("emulator");
+    let server = emulator();
 
     let run = run(against(&server, &["-v", "token"]), Duration::from_secs(20));
 

@@ -82,6 +82,18 @@ pub(crate) async fn get_protected(
     request.send().await.expect("send")
 }
 
+/// Authenticates with a fresh client, then `GET`s `path` with the token
+/// the answer holds in `field` as bearer token.
+pub(crate) async fn get_with_issued(
+    server: &MockServer,
+    path: &str,
+    field: &str,
+) -> reqwest::Response {
+    let client = client();
+    let body = authenticate(&client, server).await;
+    get_protected(&client, server, path, Some(token_str(&body, field))).await
+}
+
 pub(crate) fn token_str<'a>(body: &'a Value, field: &str) -> &'a str {
     body[field].as_str().expect("token string")
 }
