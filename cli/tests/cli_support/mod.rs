@@ -75,6 +75,17 @@ pub fn against_url(base_url: &str, args: &[&str]) -> Command {
     command
 }
 
+/// The token a run printed: exit 0, a JWT and a newline on stdout.
+pub fn printed_token(run: &Run) -> String {
+    assert_eq!(run.code(), Some(0), "{}", run.show());
+    let token = run
+        .stdout
+        .strip_suffix('\n')
+        .unwrap_or_else(|| panic!("a newline after the token\n{}", run.show()));
+    assert!(looks_like_jwt(token), "{}", run.show());
+    token.to_owned()
+}
+
 /// An emulator issuing 60 s access tokens and 120 s refresh tokens.
 pub fn emulator() -> MockServer {
     MockServer::start_background(crate::common::mock_config(
