@@ -14,8 +14,8 @@ mod common;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::host::{lock_holder, spawn, wait_all};
-use revault_auth_mock::{Endpoint, Fault, MockServer, Target};
+use common::host::{refreshing_lock_holder, slow_emulator, spawn, wait_all};
+use revault_auth_mock::Endpoint;
 
 const WORKER: &str = "frozen_lock_holder_worker";
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
@@ -40,13 +40,8 @@ fn signal(pid: u32, signal: &str) {
 
 #[test]
 fn frozen_lock_holder_never_makes_a_refresh_token_spent_twice() {
-    let config = common::mock_config(Duration::from_secs(10), Duration::from_secs(600));
-    let server = MockServer::start_background(config).expect("emulator");
     // Answers take 1 s: the lock holder is found with its refresh in flight.
-    server.set_persistent_fault(
-        Target::Both,
-        Some(Fault::delay(Duration::from_millis(1000))),
-    );
+    let server = slow_emulator(Duration::from_secs(10));
     let dir = tempfile::tempdir().expect("a private directory");
     let store = dir.path().join("tokens.json");
     let lock = dir.path().join("tokens.json.update.lock");
@@ -56,15 +51,7 @@ fn frozen_lock_holder_never_makes_a_refresh_token_spent_twice() {
         .collect();
 
     let looking = Instant::now();
-    let holder = loop {
-        assert!(looking.elapsed() < run, "no process ever held the lock");
-        if server.refresh_requests() > 0
-            && let Some(pid) = lock_holder(&lock)
-        {
-            break pid;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
+    let holder = refreshing_lock_holder(&server, &lock, run);
     assert!(children.iter().any(|child| child.id() == holder));
     signal(holder, "-STOP");
     std::thread::sleep(LOCK_WAIT + Duration::from_millis(1500));

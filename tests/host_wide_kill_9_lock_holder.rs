@@ -9,8 +9,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::host::{lock_holder, spawn, wait_all};
-use revault_auth_mock::{Fault, MockServer, Target};
+use common::host::{refreshing_lock_holder, slow_emulator, spawn, wait_all};
 
 const WORKER: &str = "host_wide_worker";
 const LOCK_DEADLINE: Duration = Duration::from_secs(2);
@@ -23,13 +22,8 @@ fn host_wide_worker() {
 
 #[test]
 fn kill_9_of_the_lock_holder() {
-    let config = common::mock_config(Duration::from_secs(2), Duration::from_secs(600));
-    let server = MockServer::start_background(config).expect("emulator");
     // Answers take 1 s: the lock is held long enough to find its holder.
-    server.set_persistent_fault(
-        Target::Both,
-        Some(Fault::delay(Duration::from_millis(1000))),
-    );
+    let server = slow_emulator(Duration::from_secs(2));
     let dir = tempfile::tempdir().expect("a private directory");
     let store = dir.path().join("tokens.json");
     let lock = dir.path().join("tokens.json.update.lock");
@@ -39,16 +33,7 @@ fn kill_9_of_the_lock_holder() {
         .collect();
 
     // Wait for a refresh in flight (the first one, past the start-up).
-    let looking = Instant::now();
-    let holder = loop {
-        assert!(looking.elapsed() < run, "no process ever held the lock");
-        if server.refresh_requests() > 0
-            && let Some(pid) = lock_holder(&lock)
-        {
-            break pid;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
+    let holder = refreshing_lock_holder(&server, &lock, run);
     let index = children
         .iter()
         .position(|child| child.id() == holder)

@@ -7,44 +7,19 @@
 //! Proxy variables are process-wide, so each case runs in a child process
 //! (this test binary run again, filtered to one case) that starts with them
 //! set; the parent only reads what the child's proxy and server saw.
+#[path = "support/capturing.rs"]
+mod capturing;
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::process::Command;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use capturing::capturing;
 use revault_auth_core::http::{Method, Request};
 use revault_auth_core::{AsyncTransport, BlockingTransport, Limits};
 
 /// Set in the child to the proxy's address; its presence marks the child.
 const CHILD: &str = "REVAULT_AUTH_TEST_PROXY_CHILD";
 const SECRET: &str = "proxy-must-never-see-this-secret";
-
-/// A loopback listener that records every byte each connection sends and
-/// answers `answer`.
-fn capturing(answer: &'static str) -> (u16, Arc<Mutex<Vec<u8>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = Arc::clone(&seen);
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().flatten() {
-            let _ = stream.set_read_timeout(Some(Duration::from_millis(300)));
-            let mut buffer = [0u8; 4096];
-            while let Ok(read) = stream.read(&mut buffer) {
-                if read == 0 {
-                    break;
-                }
-                log.lock().expect("log").extend_from_slice(&buffer[..read]);
-                if buffer[..read].windows(4).any(|w| w == b"\r\n\r\n") {
-                    let _ = stream.write_all(answer.as_bytes());
-                }
-            }
-        }
-    });
-    (port, seen)
-}
 
 const OK: &str = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}";
 const BAD_GATEWAY: &str =

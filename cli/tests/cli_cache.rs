@@ -9,7 +9,7 @@ mod common;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use cli_support::{against, assert_clean, looks_like_jwt, run};
+use cli_support::{against, assert_clean, printed_token, run};
 use common::{SECRET, mock_config};
 use revault_auth_mock::MockServer;
 
@@ -43,16 +43,6 @@ fn token_with_cache(server: &MockServer, cache: &CachePath) -> cli_support::Run 
     )
 }
 
-fn printed(run: &cli_support::Run) -> String {
-    assert_eq!(run.code(), Some(0), "{}", run.show());
-    let token = run
-        .stdout
-        .strip_suffix('\n')
-        .unwrap_or_else(|| panic!("a newline after the token\n{}", run.show()));
-    assert!(looks_like_jwt(token), "{}", run.show());
-    token.to_owned()
-}
-
 #[test]
 fn two_cached_token_calls_make_one_token_request_and_print_the_same_token() {
     let server = MockServer::start_background(mock_config(
@@ -63,9 +53,9 @@ fn two_cached_token_calls_make_one_token_request_and_print_the_same_token() {
     let cache = CachePath::new("twice");
 
     let first = token_with_cache(&server, &cache);
-    let first_token = printed(&first);
+    let first_token = printed_token(&first);
     let second = token_with_cache(&server, &cache);
-    let second_token = printed(&second);
+    let second_token = printed_token(&second);
 
     assert_eq!(first_token, second_token);
     assert_eq!(server.token_requests(), 1);
@@ -84,7 +74,7 @@ fn the_cache_file_is_private_and_holds_no_api_key_secret() {
     .expect("emulator");
     let cache = CachePath::new("private");
 
-    let token = printed(&token_with_cache(&server, &cache));
+    let token = printed_token(&token_with_cache(&server, &cache));
 
     let text = std::fs::read_to_string(&cache.path).expect("the cache file exists");
     assert!(!text.contains(SECRET), "the API key secret in the cache");
@@ -111,9 +101,9 @@ fn an_expired_cache_leads_to_one_refresh_not_a_failure() {
             .expect("emulator");
     let cache = CachePath::new("expired");
 
-    let first = printed(&token_with_cache(&server, &cache));
+    let first = printed_token(&token_with_cache(&server, &cache));
     std::thread::sleep(Duration::from_millis(3_200));
-    let second = printed(&token_with_cache(&server, &cache));
+    let second = printed_token(&token_with_cache(&server, &cache));
 
     assert_ne!(first, second, "the expired token is not printed again");
     assert_eq!(server.token_requests(), 1);
@@ -123,7 +113,7 @@ fn an_expired_cache_leads_to_one_refresh_not_a_failure() {
         "the saved refresh token is used"
     );
     // And the refreshed pair was saved: a third run reuses it.
-    let third = printed(&token_with_cache(&server, &cache));
+    let third = printed_token(&token_with_cache(&server, &cache));
     assert_eq!(third, second);
     assert_eq!(server.token_requests() + server.refresh_requests(), 2);
 }
@@ -147,7 +137,7 @@ fn a_corrupt_cache_is_ignored_with_one_warning_and_replaced() {
     }
 
     let run = token_with_cache(&server, &cache);
-    let token = printed(&run);
+    let token = printed_token(&run);
     let lines: Vec<&str> = run.stderr.lines().collect();
     assert_eq!(lines.len(), 1, "one warning line\n{}", run.show());
     assert!(
@@ -160,7 +150,7 @@ fn a_corrupt_cache_is_ignored_with_one_warning_and_replaced() {
 
     // Replaced by a good one, reused next time.
     let again = token_with_cache(&server, &cache);
-    assert_eq!(printed(&again), token);
+    assert_eq!(printed_token(&again), token);
     assert!(again.stderr.is_empty(), "{}", again.show());
     assert_eq!(server.token_requests(), 1);
 }
@@ -171,12 +161,12 @@ fn concurrent_runs_with_an_expired_cache_spend_the_refresh_token_once() {
         MockServer::start_background(mock_config(Duration::from_secs(3), Duration::from_secs(60)))
             .expect("emulator");
     let cache = CachePath::new("concurrent");
-    printed(&token_with_cache(&server, &cache));
+    printed_token(&token_with_cache(&server, &cache));
     std::thread::sleep(Duration::from_millis(3_200));
 
     let runs: Vec<String> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..3)
-            .map(|_| scope.spawn(|| printed(&token_with_cache(&server, &cache))))
+            .map(|_| scope.spawn(|| printed_token(&token_with_cache(&server, &cache))))
             .collect();
         handles
             .into_iter()

@@ -8,44 +8,42 @@ mod common;
 mod hostile;
 
 use std::os::unix::fs::symlink;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use cli_support::{against, assert_no_secrets, assert_no_traffic, error_line, run};
-use common::mock_config;
+use cli_support::{Run, against, assert_no_secrets, assert_no_traffic, emulator, error_line, run};
 use hostile::{arg, set_mode, sibling};
 use revault_auth_mock::MockServer;
 
-fn server() -> MockServer {
-    MockServer::start_background(mock_config(
-        Duration::from_secs(60),
-        Duration::from_secs(120),
-    ))
-    .expect("emulator")
+/// Runs `token --cache CACHE` and checks it is refused: exit 2, no token
+/// printed, and an error line that says `says`.
+fn refused_token(server: &MockServer, cache: &Path, says: &str) -> Run {
+    let refused = run(
+        against(server, &["token", "--cache", arg(cache)]),
+        Duration::from_secs(20),
+    );
+    assert_eq!(refused.code(), Some(2), "{}", refused.show());
+    assert!(refused.stdout.is_empty(), "{}", refused.show());
+    let line = error_line(&refused);
+    assert!(line.contains(says), "{line}");
+    refused
 }
 
 #[test]
 fn a_cache_file_open_to_others_exits_2_before_any_traffic() {
-    let server = server();
+    let server = emulator();
     let (_dir, cache) = hostile::private_cache();
     std::fs::write(&cache, b"{}").expect("write");
     set_mode(&cache, 0o644);
 
-    let refused = run(
-        against(&server, &["token", "--cache", arg(&cache)]),
-        Duration::from_secs(20),
-    );
-
-    assert_eq!(refused.code(), Some(2), "{}", refused.show());
-    assert!(refused.stdout.is_empty(), "{}", refused.show());
-    let line = error_line(&refused);
-    assert!(line.contains("open to group or others"), "{line}");
+    refused_token(&server, &cache, "open to group or others");
     assert_no_traffic(&server);
 }
 
 #[test]
 fn a_lock_file_planted_as_a_link_exits_2_and_prints_no_token() {
-    let server = server();
+    let server = emulator();
     let (_dir, cache) = hostile::private_cache();
     let victims = tempfile::tempdir().expect("the attacker's choice");
     for suffix in [".lock", ".update.lock"] {
@@ -56,15 +54,7 @@ fn a_lock_file_planted_as_a_link_exits_2_and_prints_no_token() {
         .expect("plant a link");
     }
 
-    let refused = run(
-        against(&server, &["token", "--cache", arg(&cache)]),
-        Duration::from_secs(20),
-    );
-
-    assert_eq!(refused.code(), Some(2), "{}", refused.show());
-    assert!(refused.stdout.is_empty(), "{}", refused.show());
-    let line = error_line(&refused);
-    assert!(line.contains("symbolic link"), "{line}");
+    let refused = refused_token(&server, &cache, "symbolic link");
     assert_no_secrets(&refused, &[]);
     let created: Vec<_> = std::fs::read_dir(victims.path()).expect("list").collect();
     assert!(created.is_empty(), "created where a link pointed");
@@ -72,7 +62,7 @@ fn a_lock_file_planted_as_a_link_exits_2_and_prints_no_token() {
 
 #[test]
 fn a_held_update_lock_gives_up_at_the_deadline_with_exit_4() {
-    let server = server();
+    let server = emulator();
     let (_dir, cache) = hostile::private_cache();
     // The lock file as the store makes it (private), held by flock(1).
     let lock = sibling(&cache, ".update.lock");

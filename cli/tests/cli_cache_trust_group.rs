@@ -7,18 +7,12 @@ mod hostile;
 
 use std::time::Duration;
 
-use cli_support::{against, assert_no_traffic, error_line, looks_like_jwt, run};
-use common::mock_config;
+use cli_support::{against, assert_no_traffic, emulator, error_line, looks_like_jwt, run};
 use hostile::{arg, set_mode};
-use revault_auth_mock::MockServer;
 
 #[test]
 fn a_cache_in_a_group_writable_directory_of_our_group_needs_cache_trust_group() {
-    let server = MockServer::start_background(mock_config(
-        Duration::from_secs(60),
-        Duration::from_secs(120),
-    ))
-    .expect("emulator");
+    let server = emulator();
     let dir = tempfile::tempdir().expect("dir");
     set_mode(dir.path(), 0o2770);
     let cache = dir.path().join("tok.json");

@@ -7,17 +7,12 @@ mod common;
 
 use std::time::Duration;
 
-use cli_support::{against, assert_no_secrets, error_line, looks_like_jwt, run};
-use common::{KEY_ID, WORKSPACE, mock_config};
-use revault_auth_mock::MockServer;
+use cli_support::{against, assert_no_secrets, emulator, error_line, looks_like_jwt, run};
+use common::{KEY_ID, WORKSPACE};
 
 #[test]
 fn flags_override_environment_variables() {
-    let server = MockServer::start_background(mock_config(
-        Duration::from_secs(60),
-        Duration::from_secs(120),
-    ))
-    .expect("emulator");
+    let server = emulator();
     // A port nothing listens on.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let nowhere = format!("http://{}/v1/rest", closed.local_addr().expect("address"));

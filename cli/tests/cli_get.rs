@@ -6,17 +6,12 @@ mod common;
 
 use std::time::Duration;
 
-use cli_support::{against, assert_no_secrets, run};
-use common::{KEY_ID, WORKSPACE, mock_config};
-use revault_auth_mock::MockServer;
+use cli_support::{against, assert_no_secrets, emulator, run};
+use common::{KEY_ID, WORKSPACE};
 
 #[test]
 fn get_prints_the_body() {
-    let server = MockServer::start_background(mock_config(
-        Duration::from_secs(60),
-        Duration::from_secs(120),
-    ))
-    .expect("emulator");
+    let server = emulator();
 
     let run = run(
         against(&server, &["get", "/accounts/42?page=2"]),

@@ -11,19 +11,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use cli_support::{bare, error_line, run, run_with_input};
-use common::{KEY_ID, SECRET, WORKSPACE};
+use cli_support::{against_url, bare, error_line, run, run_with_input};
 use hostile::{Answer, Request, SCRIPTED_ACCESS_TOKEN, Scripted, arg, json_answer, token_answer};
-
-fn against(server: &Scripted, args: &[&str]) -> std::process::Command {
-    let mut command = bare(args);
-    command
-        .env("REVAULT_API_URL", &server.base_url)
-        .env("REVAULT_WORKSPACE", WORKSPACE)
-        .env("REVAULT_API_KEY_ID", KEY_ID)
-        .env("REVAULT_API_KEY_SECRET", SECRET);
-    command
-}
 
 /// Tokens on `/auth/token`; `/things` answered by `things` with the call
 /// number (0 first).
@@ -59,8 +48,8 @@ fn post_with_data_from_a_file_and_headers_reaches_the_server_as_sent() {
     std::fs::write(&data, body).expect("write");
     let at_file = format!("@{}", arg(&data));
     let done = run(
-        against(
-            &server,
+        against_url(
+            &server.base_url,
             &[
                 "get",
                 "-X",
@@ -92,7 +81,10 @@ fn post_with_data_from_a_file_and_headers_reaches_the_server_as_sent() {
 fn data_from_standard_input_is_sent_with_the_method_given() {
     let server = scripted(|_| ok());
     let done = run_with_input(
-        against(&server, &["get", "-X", "PUT", "-d", "-", "/things"]),
+        against_url(
+            &server.base_url,
+            &["get", "-X", "PUT", "-d", "-", "/things"],
+        ),
         b"from stdin",
         Duration::from_secs(20),
     );
@@ -109,8 +101,8 @@ fn data_from_standard_input_is_sent_with_the_method_given() {
 fn an_authorization_header_override_is_refused_before_any_traffic() {
     let server = scripted(|_| ok());
     let refused = run(
-        against(
-            &server,
+        against_url(
+            &server.base_url,
             &["get", "-H", "authorization: Bearer mine", "/things"],
         ),
         Duration::from_secs(20),
@@ -136,7 +128,7 @@ fn a_429_with_retry_after_1_is_waited_out_then_the_answer_printed() {
         _ => ok(),
     });
     let done = run(
-        against(&server, &["get", "/things", "--deadline", "10"]),
+        against_url(&server.base_url, &["get", "/things", "--deadline", "10"]),
         Duration::from_secs(20),
     );
     assert_eq!(done.code(), Some(0), "{}", done.show());
@@ -159,7 +151,7 @@ fn a_retry_after_beyond_the_deadline_gives_up_with_exit_4() {
         )
     });
     let refused = run(
-        against(&server, &["get", "/things", "--deadline", "3"]),
+        against_url(&server.base_url, &["get", "/things", "--deadline", "3"]),
         Duration::from_secs(20),
     );
     assert_eq!(refused.code(), Some(4), "{}", refused.show());
@@ -209,7 +201,10 @@ fn a_post_answered_401_invalid_token_is_sent_again_whole_with_a_new_token() {
         _ => ok(),
     });
     let done = run(
-        against(&server, &["get", "-d", "payload, with a comma", "/things"]),
+        against_url(
+            &server.base_url,
+            &["get", "-d", "payload, with a comma", "/things"],
+        ),
         Duration::from_secs(20),
     );
     assert_eq!(done.code(), Some(0), "{}", done.show());

@@ -6,17 +6,13 @@ mod common;
 
 use std::time::Duration;
 
-use cli_support::{against, assert_no_secrets, run};
-use common::{KEY_ID, WORKSPACE, mock_config};
-use revault_auth_mock::{Fault, MockServer, Target};
+use cli_support::{against, assert_no_secrets, emulator, run};
+use common::{KEY_ID, WORKSPACE};
+use revault_auth_mock::{Fault, Target};
 
 #[test]
 fn get_after_revocation_invalidates_and_retries_once() {
-    let server = MockServer::start_background(mock_config(
-        Duration::from_secs(60),
-        Duration::from_secs(120),
-    ))
-    .expect("emulator");
+    let server = emulator();
     // The CLI authenticates and is handed a pair whose access token the
     // server has already revoked; its refresh token still works.
     let issued = server.issue_tokens(WORKSPACE, KEY_ID).expect("tokens");

@@ -6,17 +6,11 @@ mod common;
 
 use std::time::Duration;
 
-use cli_support::{against, assert_no_secrets, assert_no_traffic, error_line, run};
-use common::mock_config;
-use revault_auth_mock::MockServer;
+use cli_support::{against, assert_no_secrets, assert_no_traffic, emulator, error_line, run};
 
 #[test]
 fn plain_http_to_a_non_loopback_host_exits_2_without_traffic() {
-    let server = MockServer::start_background(mock_config(
-        Duration::from_secs(60),
-        Duration::from_secs(120),
-    ))
-    .expect("emulator");
+    let server = emulator();
     let port = server.addr().port();
     // 0.0.0.0 is not a loopback address, yet on Linux a connection to it
     // reaches this host: were the URL not refused, the emulator would see it.

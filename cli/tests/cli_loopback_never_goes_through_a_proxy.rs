@@ -2,39 +2,22 @@
 //! `get` against a loopback API send nothing to the proxy: the API key
 //! secret and the bearer token go straight to this machine's server.
 
+#[path = "../../tests/support/capturing.rs"]
+mod capturing;
 mod cli_support;
 mod common;
 
-use std::io::Read;
-use std::net::TcpListener;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cli_support::{against, run};
-use common::mock_config;
-use revault_auth_mock::MockServer;
+use cli_support::{against, emulator, run};
 
-/// A loopback listener that records every byte sent to it and answers
-/// nothing useful.
+/// A loopback proxy that records every byte sent to it and answers
+/// nothing: its URL and the record.
 fn capturing_proxy() -> (String, Arc<Mutex<Vec<u8>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let address = listener.local_addr().expect("addr");
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = Arc::clone(&seen);
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().flatten() {
-            let _ = stream.set_read_timeout(Some(Duration::from_millis(300)));
-            let mut buffer = [0u8; 4096];
-            while let Ok(read) = stream.read(&mut buffer) {
-                if read == 0 {
-                    break;
-                }
-                log.lock().expect("log").extend_from_slice(&buffer[..read]);
-            }
-        }
-    });
-    (format!("http://{address}"), seen)
+    let (port, seen) = capturing::capturing("");
+    (format!("http://127.0.0.1:{port}"), seen)
 }
 
 fn behind(proxy: &str, mut command: Command) -> Command {
@@ -54,11 +37,7 @@ fn behind(proxy: &str, mut command: Command) -> Command {
 
 #[test]
 fn token_and_get_bypass_every_proxy_for_a_loopback_api() {
-    let server = MockServer::start_background(mock_config(
-        Duration::from_secs(60),
-        Duration::from_secs(120),
-    ))
-    .expect("emulator");
+    let server = emulator();
     let (proxy, proxy_saw) = capturing_proxy();
 
     let token = run(

@@ -6,17 +6,11 @@ mod common;
 
 use std::time::Duration;
 
-use cli_support::{against, assert_no_secrets, assert_no_traffic, error_line, run};
-use common::mock_config;
-use revault_auth_mock::MockServer;
+use cli_support::{against, assert_no_secrets, assert_no_traffic, emulator, error_line, run};
 
 #[test]
 fn missing_configuration_exits_2() {
-    let server = MockServer::start_background(mock_config(
-        Duration::from_secs(60),
-        Duration::from_secs(120),
-    ))
-    .expect("emulator");
+    let server = emulator();
     for (variable, flag) in [
         ("REVAULT_API_URL", "--api-url"),
         ("REVAULT_WORKSPACE", "--workspace"),

@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use cli_support::{Run, assert_clean, bare, looks_like_jwt, run};
+use cli_support::{Run, against_url, assert_clean, bare, looks_like_jwt, run};
 use common::{KEY_ID, SECRET, WORKSPACE};
 
 #[test]
@@ -61,15 +61,7 @@ fn mock_prints_its_base_url_first_and_serves() {
     assert!(port.parse::<u16>().is_ok_and(|p| p != 0), "{line:?}");
 
     // It serves: a client configured with that URL gets a token and a body.
-    let client = |args: &[&str]| {
-        let mut command = bare(args);
-        command
-            .env("REVAULT_API_URL", base)
-            .env("REVAULT_WORKSPACE", WORKSPACE)
-            .env("REVAULT_API_KEY_ID", KEY_ID)
-            .env("REVAULT_API_KEY_SECRET", SECRET);
-        run(command, Duration::from_secs(20))
-    };
+    let client = |args: &[&str]| run(against_url(base, args), Duration::from_secs(20));
     let token = client(&["token"]);
     assert_eq!(token.code(), Some(0), "{}", token.show());
     assert!(looks_like_jwt(token.stdout.trim_end()), "{}", token.show());

@@ -6,17 +6,12 @@ mod common;
 
 use std::time::Duration;
 
-use cli_support::{against, assert_no_secrets, assert_no_traffic, error_line, run};
-use common::{SECRET, mock_config};
-use revault_auth_mock::MockServer;
+use cli_support::{against, assert_no_secrets, assert_no_traffic, emulator, error_line, run};
+use common::SECRET;
 
 #[test]
 fn secret_flags_do_not_exist() {
-    let server = MockServer::start_background(mock_config(
-        Duration::from_secs(60),
-        Duration::from_secs(120),
-    ))
-    .expect("emulator");
+    let server = emulator();
     let inline = format!("--api-key-secret={SECRET}");
     for args in [
         vec!["token", "--api-key-secret", SECRET],

@@ -9,17 +9,11 @@ use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::time::Duration;
 
-use cli_support::{against, assert_no_traffic, error_line, run};
-use common::mock_config;
-use revault_auth_mock::MockServer;
+use cli_support::{against, assert_no_traffic, emulator, error_line, run};
 
 #[test]
 fn a_non_utf8_revault_variable_is_named_in_the_error() {
-    let server = MockServer::start_background(mock_config(
-        Duration::from_secs(60),
-        Duration::from_secs(120),
-    ))
-    .expect("emulator");
+    let server = emulator();
     for name in ["REVAULT_WORKSPACE", "REVAULT_API_KEY_ID", "REVAULT_API_URL"] {
         let mut command = against(&server, &["token"]);
         command.env(name, OsStr::from_bytes(b"bad-\xff\xfe-bytes"));

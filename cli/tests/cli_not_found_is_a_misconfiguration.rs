@@ -8,29 +8,18 @@ mod hostile;
 
 use std::time::Duration;
 
-use cli_support::{bare, run};
-use common::{KEY_ID, SECRET, WORKSPACE};
+use cli_support::{against_url, run};
 use hostile::{Scripted, json_answer};
 
 fn not_found() -> Scripted {
     Scripted::start(|_| json_answer("404 Not Found", r#"{"message":"no such route"}"#.to_owned()))
 }
 
-fn against(server: &Scripted, args: &[&str]) -> std::process::Command {
-    let mut command = bare(args);
-    command
-        .env("REVAULT_API_URL", &server.base_url)
-        .env("REVAULT_WORKSPACE", WORKSPACE)
-        .env("REVAULT_API_KEY_ID", KEY_ID)
-        .env("REVAULT_API_KEY_SECRET", SECRET);
-    command
-}
-
 #[test]
 fn token_exits_2_on_a_404_and_shows_the_status() {
     let server = not_found();
     let run = run(
-        against(&server, &["token", "--deadline", "5"]),
+        against_url(&server.base_url, &["token", "--deadline", "5"]),
         Duration::from_secs(20),
     );
     assert_eq!(run.code(), Some(2), "{}", run.show());
@@ -43,7 +32,7 @@ fn token_exits_2_on_a_404_and_shows_the_status() {
 fn watch_labels_a_404_misconfigured_with_its_status() {
     let server = not_found();
     let run = run(
-        against(&server, &["watch", "--duration", "3"]),
+        against_url(&server.base_url, &["watch", "--duration", "3"]),
         Duration::from_secs(20),
     );
     let failed: serde_json::Value = run

@@ -8,19 +8,13 @@ mod hostile;
 
 use std::time::Duration;
 
-use cli_support::{against, looks_like_jwt, run};
-use common::mock_config;
+use cli_support::{against, emulator, looks_like_jwt, run};
 use hostile::arg;
-use revault_auth_mock::MockServer;
 use revault_auth_store::MAX_FILE_BYTES;
 
 #[test]
 fn an_oversized_cache_file_is_ignored_with_a_warning_and_replaced() {
-    let server = MockServer::start_background(mock_config(
-        Duration::from_secs(60),
-        Duration::from_secs(120),
-    ))
-    .expect("emulator");
+    let server = emulator();
     let (_dir, cache) = hostile::private_cache();
     let padding = "x".repeat(300 * 1024);
     std::fs::write(

@@ -6,17 +6,12 @@ mod common;
 
 use std::time::Duration;
 
-use cli_support::{against, assert_no_secrets, error_line, run};
-use common::mock_config;
-use revault_auth_mock::{Fault, MockServer, Target};
+use cli_support::{against, assert_no_secrets, emulator, error_line, run};
+use revault_auth_mock::{Fault, Target};
 
 #[test]
 fn persistent_500_with_a_short_deadline_exits_4() {
-    let server = MockServer::start_background(mock_config(
-        Duration::from_secs(60),
-        Duration::from_secs(120),
-    ))
-    .expect("emulator");
+    let server = emulator();
     server.set_persistent_fault(Target::Both, Some(Fault::server_error()));
 
     let run = run(

@@ -6,17 +6,14 @@ mod common;
 
 use std::time::Duration;
 
-use cli_support::{against, assert_clean, assert_no_secrets, error_line, looks_like_jwt, run};
-use common::{SECRET, mock_config};
-use revault_auth_mock::MockServer;
+use cli_support::{
+    against, assert_clean, assert_no_secrets, emulator, error_line, looks_like_jwt, run,
+};
+use common::SECRET;
 
 #[test]
 fn secret_is_read_from_a_file() {
-    let server = MockServer::start_background(mock_config(
-        Duration::from_secs(60),
-        Duration::from_secs(120),
-    ))
-    .expect("emulator");
+    let server = emulator();
     let dir = std::env::temp_dir().join(format!("revault-auth-cli-secret-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let good = dir.join("good");

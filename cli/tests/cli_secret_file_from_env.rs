@@ -7,17 +7,10 @@ mod common;
 
 use std::time::Duration;
 
-use cli_support::{against, assert_no_secrets, assert_no_traffic, error_line, looks_like_jwt, run};
-use common::{SECRET, mock_config};
-use revault_auth_mock::MockServer;
-
-fn server() -> MockServer {
-    MockServer::start_background(mock_config(
-        Duration::from_secs(60),
-        Duration::from_secs(120),
-    ))
-    .expect("emulator")
-}
+use cli_support::{
+    against, assert_no_secrets, assert_no_traffic, emulator, error_line, looks_like_jwt, run,
+};
+use common::SECRET;
 
 fn secret_file(dir: &std::path::Path) -> std::path::PathBuf {
     use std::os::unix::fs::PermissionsExt;
@@ -29,7 +22,7 @@ fn secret_file(dir: &std::path::Path) -> std::path::PathBuf {
 
 #[test]
 fn token_reads_the_secret_from_revault_api_key_secret_file() {
-    let server = server();
+    let server = emulator();
     let dir = tempfile::tempdir().expect("dir");
     let mut command = against(&server, &["token"]);
     command
@@ -48,7 +41,7 @@ fn token_reads_the_secret_from_revault_api_key_secret_file() {
 
 #[test]
 fn the_secret_and_its_file_both_set_exit_2_naming_both() {
-    let server = server();
+    let server = emulator();
     let dir = tempfile::tempdir().expect("dir");
     let mut command = against(&server, &["token"]);
     command.env("REVAULT_API_KEY_SECRET_FILE", secret_file(dir.path()));
@@ -65,7 +58,7 @@ fn the_secret_and_its_file_both_set_exit_2_naming_both() {
 
 #[test]
 fn a_missing_secret_file_from_the_environment_is_named_without_traffic() {
-    let server = server();
+    let server = emulator();
     let dir = tempfile::tempdir().expect("dir");
     let mut command = against(&server, &["token"]);
     command

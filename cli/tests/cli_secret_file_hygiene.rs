@@ -11,8 +11,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::Duration;
 
-use cli_support::{against, assert_clean, looks_like_jwt, run};
-use common::{SECRET, mock_config};
+use cli_support::{against, assert_clean, emulator, looks_like_jwt, run};
+use common::SECRET;
 use revault_auth_mock::MockServer;
 
 fn write_secret(path: &Path, bytes: &[u8], mode: u32) {
@@ -31,11 +31,7 @@ fn token_with(server: &MockServer, path: &Path) -> cli_support::Run {
 
 #[test]
 fn a_byte_order_mark_is_not_part_of_the_secret() {
-    let server = MockServer::start_background(mock_config(
-        Duration::from_secs(60),
-        Duration::from_secs(120),
-    ))
-    .expect("emulator");
+    let server = emulator();
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("secret");
     write_secret(&path, format!("\u{feff}{SECRET}\n").as_bytes(), 0o600);
@@ -49,11 +45,7 @@ fn a_byte_order_mark_is_not_part_of_the_secret() {
 
 #[test]
 fn a_secret_file_open_to_others_is_used_with_a_warning() {
-    let server = MockServer::start_background(mock_config(
-        Duration::from_secs(60),
-        Duration::from_secs(120),
-    ))
-    .expect("emulator");
+    let server = emulator();
     let dir = tempfile::tempdir().expect("dir");
     let open = dir.path().join("open-secret");
     write_secret(&open, format!("{SECRET}\n").as_bytes(), 0o644);

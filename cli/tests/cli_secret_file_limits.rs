@@ -9,22 +9,22 @@ mod hostile;
 
 use std::time::Duration;
 
-use cli_support::{against, assert_no_secrets, assert_no_traffic, error_line, run, run_with_input};
-use common::mock_config;
+use cli_support::{
+    Run, against, assert_no_secrets, assert_no_traffic, emulator, error_line, run, run_with_input,
+};
 use hostile::arg;
 use revault_auth_mock::MockServer;
 
-fn server() -> MockServer {
-    MockServer::start_background(mock_config(
-        Duration::from_secs(60),
-        Duration::from_secs(120),
-    ))
-    .expect("emulator")
+/// Exit 2 with an error line that says `says`, and the server never asked.
+fn assert_usage_error_before_any_traffic(refused: &Run, says: &str, server: &MockServer) {
+    assert_eq!(refused.code(), Some(2), "{}", refused.show());
+    assert!(error_line(refused).contains(says), "{}", refused.show());
+    assert_no_traffic(server);
 }
 
 #[test]
 fn a_100_mb_secret_file_is_a_usage_error_not_cut_and_sent() {
-    let server = server();
+    let server = emulator();
     let dir = tempfile::tempdir().expect("directory");
     let secret = dir.path().join("secret");
     // Printable for its first 64 KiB and more, so that a cut at 64 KiB
@@ -39,36 +39,24 @@ fn a_100_mb_secret_file_is_a_usage_error_not_cut_and_sent() {
         against(&server, &["token", "--api-key-secret-file", arg(&secret)]),
         Duration::from_secs(20),
     );
-    assert_eq!(refused.code(), Some(2), "{}", refused.show());
-    assert!(
-        error_line(&refused).contains("larger than 64 KiB"),
-        "{}",
-        refused.show()
-    );
-    assert_no_traffic(&server);
+    assert_usage_error_before_any_traffic(&refused, "larger than 64 KiB", &server);
 }
 
 #[test]
 fn more_than_64_kib_on_stdin_is_a_usage_error() {
-    let server = server();
+    let server = emulator();
     let input = vec![b'k'; 64 * 1024 + 1];
     let refused = run_with_input(
         against(&server, &["token", "--api-key-secret-file", "-"]),
         &input,
         Duration::from_secs(20),
     );
-    assert_eq!(refused.code(), Some(2), "{}", refused.show());
-    assert!(
-        error_line(&refused).contains("larger than 64 KiB"),
-        "{}",
-        refused.show()
-    );
-    assert_no_traffic(&server);
+    assert_usage_error_before_any_traffic(&refused, "larger than 64 KiB", &server);
 }
 
 #[test]
 fn a_fifo_secret_file_is_refused_without_blocking() {
-    let server = server();
+    let server = emulator();
     let dir = tempfile::tempdir().expect("directory");
     let fifo = dir.path().join("secret.fifo");
     let made = std::process::Command::new("mkfifo")

@@ -8,8 +8,8 @@ mod common;
 
 use std::time::Duration;
 
-use cli_support::{against, assert_no_secrets, run};
-use common::{SECRET, mock_config};
+use cli_support::{against, assert_no_secrets, emulator, run};
+use common::SECRET;
 use revault_auth_mock::{Fault, MockServer, Target};
 
 fn hostile_401(server: &MockServer) {
@@ -28,11 +28,7 @@ fn prefix() -> &'static str {
 
 #[test]
 fn token_prints_no_prefix_of_the_secret_after_292_characters_of_padding() {
-    let server = MockServer::start_background(mock_config(
-        Duration::from_secs(60),
-        Duration::from_secs(120),
-    ))
-    .expect("emulator");
+    let server = emulator();
     hostile_401(&server);
     let refused = run(against(&server, &["token"]), Duration::from_secs(20));
     assert_eq!(refused.code(), Some(3), "{}", refused.show());
@@ -43,11 +39,7 @@ fn token_prints_no_prefix_of_the_secret_after_292_characters_of_padding() {
 
 #[test]
 fn watch_prints_no_prefix_of_the_secret_after_292_characters_of_padding() {
-    let server = MockServer::start_background(mock_config(
-        Duration::from_secs(60),
-        Duration::from_secs(120),
-    ))
-    .expect("emulator");
+    let server = emulator();
     hostile_401(&server);
     let watched = run(
         against(&server, &["watch", "--duration", "5"]),

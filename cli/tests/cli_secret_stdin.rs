@@ -5,17 +5,12 @@ mod common;
 
 use std::time::Duration;
 
-use cli_support::{against, assert_clean, looks_like_jwt, run_with_input};
-use common::{SECRET, mock_config};
-use revault_auth_mock::MockServer;
+use cli_support::{against, assert_clean, emulator, looks_like_jwt, run_with_input};
+use common::SECRET;
 
 #[test]
 fn secret_is_read_from_stdin() {
-    let server = MockServer::start_background(mock_config(
-        Duration::from_secs(60),
-        Duration::from_secs(120),
-    ))
-    .expect("emulator");
+    let server = emulator();
     let mut command = against(&server, &["token", "--api-key-secret-file", "-"]);
     command.env_remove("REVAULT_API_KEY_SECRET");
 

@@ -6,27 +6,18 @@ mod common;
 
 use std::time::Duration;
 
-use cli_support::{against, assert_clean, looks_like_jwt, run};
-use common::{SECRET, WORKSPACE, mock_config};
-use revault_auth_mock::{MockServer, TokenKind};
+use cli_support::{against, assert_clean, emulator, printed_token, run};
+use common::{SECRET, WORKSPACE};
+use revault_auth_mock::TokenKind;
 
 #[test]
 fn token_prints_a_jwt_and_exits_0() {
-    let server = MockServer::start_background(mock_config(
-        Duration::from_secs(60),
-        Duration::from_secs(120),
-    ))
-    .expect("emulator");
+    let server = emulator();
 
     let run = run(against(&server, &["-v", "token"]), Duration::from_secs(20));
 
-    assert_eq!(run.code(), Some(0), "{}", run.show());
-    let token = run
-        .stdout
-        .strip_suffix('\n')
-        .unwrap_or_else(|| panic!("a newline after the token\n{}", run.show()));
-    assert!(looks_like_jwt(token), "{}", run.show());
-    let claims = server.claims(token).expect("signed by the emulator");
+    let token = printed_token(&run);
+    let claims = server.claims(&token).expect("signed by the emulator");
     assert_eq!(claims.typ, TokenKind::Access);
     assert_eq!(claims.ws, WORKSPACE);
     assert_eq!(server.token_requests(), 1);
@@ -34,6 +25,6 @@ fn token_prints_a_jwt_and_exits_0() {
 
     // -v turned the logs on, and they hold no secret and no token.
     assert!(run.stderr.contains("DEBUG"), "{}", run.show());
-    assert_clean("stderr", &run.stderr, &[token], &run);
+    assert_clean("stderr", &run.stderr, &[&token], &run);
     assert!(!run.stdout.contains(SECRET));
 }

@@ -9,22 +9,12 @@ mod hostile;
 
 use std::time::Duration;
 
-use cli_support::{against, error_line, looks_like_jwt, run, run_with_input};
-use common::mock_config;
+use cli_support::{against, emulator, error_line, looks_like_jwt, run, run_with_input};
 use hostile::{arg, private_cache};
-use revault_auth_mock::MockServer;
-
-fn server() -> MockServer {
-    MockServer::start_background(mock_config(
-        Duration::from_secs(60),
-        Duration::from_secs(120),
-    ))
-    .expect("emulator")
-}
 
 #[test]
 fn a_rejected_token_is_dropped_replaced_and_never_sent_again() {
-    let server = server();
+    let server = emulator();
     let (_dir, cache) = private_cache();
     let first = run(
         against(&server, &["token", "--cache", arg(&cache)]),
@@ -77,7 +67,7 @@ fn a_rejected_token_is_dropped_replaced_and_never_sent_again() {
 
 #[test]
 fn a_rejected_token_on_the_command_line_is_refused_without_echo() {
-    let server = server();
+    let server = emulator();
     let (_dir, cache) = private_cache();
     let typed = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
     let refused = run(

@@ -10,17 +10,8 @@ mod common;
 
 use std::time::Duration;
 
-use cli_support::{against, assert_no_secrets, assert_no_traffic, error_line, run};
-use common::mock_config;
+use cli_support::{against, assert_no_secrets, assert_no_traffic, emulator, error_line, run};
 use revault_auth_mock::MockServer;
-
-fn server() -> MockServer {
-    MockServer::start_background(mock_config(
-        Duration::from_secs(60),
-        Duration::from_secs(120),
-    ))
-    .expect("emulator")
-}
 
 fn with_url(server: &MockServer, url: &str, args: &[&str]) -> cli_support::Run {
     let mut command = against(server, args);
@@ -38,7 +29,7 @@ fn assert_usage_error(run: &cli_support::Run, says: &str) {
 
 #[test]
 fn a_fragment_in_the_api_url_is_refused() {
-    let server = server();
+    let server = emulator();
     let url = format!("{}#section", server.base_url());
     let refused = with_url(&server, &url, &["get", "/accounts"]);
     assert_usage_error(&refused, "fragment");
@@ -47,7 +38,7 @@ fn a_fragment_in_the_api_url_is_refused() {
 
 #[test]
 fn a_path_climbing_out_of_the_base_is_refused() {
-    let server = server();
+    let server = emulator();
     for path in ["/../rest2", "/%2e%2e/rest2", "/./../rest2/x"] {
         let refused = run(against(&server, &["get", path]), Duration::from_secs(20));
         assert_usage_error(&refused, "under the API base URL");
@@ -63,7 +54,7 @@ fn a_path_climbing_out_of_the_base_is_refused() {
 
 #[test]
 fn ports_0_and_99999_are_configuration_errors() {
-    let server = server();
+    let server = emulator();
     for url in [
         "http://127.0.0.1:0/v1/rest",
         "http://127.0.0.1:99999/v1/rest",
@@ -75,7 +66,7 @@ fn ports_0_and_99999_are_configuration_errors() {
 
 #[test]
 fn user_information_is_refused_without_echoing_the_password() {
-    let server = server();
+    let server = emulator();
     let url = server
         .base_url()
         .replace("http://", "http://admin:hunter2-password@");
@@ -101,7 +92,7 @@ fn user_information_is_refused_without_echoing_the_password() {
 
 #[test]
 fn a_100_kb_value_is_not_echoed_whole() {
-    let server = server();
+    let server = emulator();
     let long = "a".repeat(100 * 1024);
     let url = format!("{}/{long}", server.base_url());
     let refused = with_url(&server, &url, &["token"]);

@@ -8,17 +8,11 @@ mod common;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use cli_support::{against, finish};
-use common::mock_config;
-use revault_auth_mock::MockServer;
+use cli_support::{against, emulator, finish};
 
 #[test]
 fn watch_into_dev_full_fails_instead_of_losing_every_event() {
-    let server = MockServer::start_background(mock_config(
-        Duration::from_secs(60),
-        Duration::from_secs(120),
-    ))
-    .expect("emulator");
+    let server = emulator();
     let full = std::fs::OpenOptions::new()
         .write(true)
         .open("/dev/full")
@@ -44,11 +38,7 @@ fn watch_into_dev_full_fails_instead_of_losing_every_event() {
 
 #[test]
 fn watch_into_a_closed_pipe_still_ends_quietly() {
-    let server = MockServer::start_background(mock_config(
-        Duration::from_secs(60),
-        Duration::from_secs(120),
-    ))
-    .expect("emulator");
+    let server = emulator();
     let started = Instant::now();
     let mut child = against(&server, &["watch", "--duration", "5"])
         .stdin(Stdio::null())

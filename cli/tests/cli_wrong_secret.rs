@@ -6,17 +6,11 @@ mod common;
 
 use std::time::Duration;
 
-use cli_support::{against, assert_no_secrets, error_line, run};
-use common::mock_config;
-use revault_auth_mock::MockServer;
+use cli_support::{against, assert_no_secrets, emulator, error_line, run};
 
 #[test]
 fn wrong_secret_exits_3_with_the_servers_message() {
-    let server = MockServer::start_background(mock_config(
-        Duration::from_secs(60),
-        Duration::from_secs(120),
-    ))
-    .expect("emulator");
+    let server = emulator();
     let wrong = "wrong-secret-b81e55";
     for args in [&["token"][..], &["get", "/accounts"]] {
         let mut command = against(&server, args);

@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{KEY_ID, KEY_ID_2, SECRET_2, config, epoch, secs};
+use common::{KEY_ID, KEY_ID_2, SECRET_2, config, epoch, failure_at_once, secs};
 use revault_auth_core::testing::Harness;
 use revault_auth_core::{AuthError, ErrorClass, Event, Phase};
 
@@ -15,13 +15,7 @@ use revault_auth_core::{AuthError, ErrorClass, Event, Phase};
 fn credentials_rejected_fails_callers_at_once_and_retries_slowly() {
     let mut harness = Harness::new(config(), epoch());
     harness.server.revoke_key(KEY_ID);
-    harness.start();
-    harness.advance(Duration::from_millis(100));
-    let error = harness
-        .core
-        .failure()
-        .expect("callers fail at once")
-        .clone();
+    let error = failure_at_once(&mut harness);
     assert_eq!(error.class(), ErrorClass::CredentialsRejected);
     assert!(matches!(
         error,

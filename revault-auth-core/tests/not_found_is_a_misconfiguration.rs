@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{config, epoch};
+use common::{config, epoch, failure_at_once};
 use revault_auth_core::testing::{Harness, Reply};
 use revault_auth_core::{AuthError, ErrorClass, Event};
 
@@ -15,13 +15,7 @@ fn a_404_is_a_misconfiguration_retried_slowly() {
     for _ in 0..3 {
         harness.push(Reply::Raw(404, b"<html>Not Found</html>".to_vec()));
     }
-    harness.start();
-    harness.advance(Duration::from_millis(100));
-    let error = harness
-        .core
-        .failure()
-        .expect("callers fail at once")
-        .clone();
+    let error = failure_at_once(&mut harness);
     assert_eq!(error, AuthError::Misconfigured { status: 404 });
     assert_eq!(error.class(), ErrorClass::Misconfigured);
     assert!(error.to_string().contains("API URL"), "{error}");

@@ -7,20 +7,13 @@ mod common;
 
 use std::time::Duration;
 
-use common::{KEY_ID, config, secs, seeded_harness};
+use common::{KEY_ID, config, second_request_after_the_first_answer, secs, seeded_harness};
 
 /// The second login's send time after the first was refused.
 fn second_login(entropy: u64) -> Duration {
     let mut harness = seeded_harness(config(), entropy);
     harness.server.revoke_key(KEY_ID);
-    harness.start();
-    harness.advance(Duration::from_secs(400));
-    assert!(
-        harness.early_requests.is_empty(),
-        "{:?}",
-        harness.early_requests
-    );
-    harness.sent[1].0 - secs(0.02)
+    second_request_after_the_first_answer(harness, Duration::from_secs(400))
 }
 
 #[test]

@@ -8,18 +8,13 @@ mod common;
 
 use std::time::Duration;
 
-use common::{config, epoch, ready_harness, sent};
+use common::{sent, snapshot_and_a_fresh_harness_on_its_server};
 use revault_auth_core::testing::{Harness, Reply};
 use revault_auth_core::{Event, ExpiryCause, Phase, Purpose};
 
 #[test]
 fn a_restored_session_is_refreshed_before_its_deadline_despite_the_refusal() {
-    let donor = ready_harness();
-    let snapshot = donor
-        .core
-        .export(donor.now(), donor.wall())
-        .expect("export");
-    let mut harness = Harness::with_server(config(), donor.server, epoch());
+    let (snapshot, mut harness) = snapshot_and_a_fresh_harness_on_its_server();
     harness.push(Reply::Status(401));
     harness.start();
     harness.advance(Duration::from_millis(100));

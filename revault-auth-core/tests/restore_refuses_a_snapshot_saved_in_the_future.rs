@@ -8,38 +8,25 @@ mod common;
 
 use std::time::{Duration, SystemTime};
 
-use common::{config, epoch, ready_harness, sent};
+use common::{ready_harness, ready_snapshot, sent};
 use revault_auth_core::testing::Harness;
 use revault_auth_core::{Purpose, SavedTokens};
 
-fn snapshot() -> SavedTokens {
-    let harness = ready_harness();
-    harness
-        .core
-        .export(harness.now(), harness.wall())
-        .expect("export")
-}
-
 /// Restores `saved` on a host whose wall clock is `behind` the true one.
 fn restored_on_a_late_clock(saved: SavedTokens, behind: Duration) -> (bool, Harness) {
-    let mut harness = Harness::new(config(), epoch());
-    let late_wall = harness.wall() - behind;
-    let restored = harness.core.restore(saved, harness.now(), late_wall);
-    harness.start();
-    harness.advance(Duration::from_millis(500));
-    (restored, harness)
+    common::restored_then_run(saved, behind)
 }
 
 #[test]
 fn a_snapshot_saved_an_hour_after_now_is_refused() {
-    let (restored, harness) = restored_on_a_late_clock(snapshot(), Duration::from_secs(3600));
+    let (restored, harness) = restored_on_a_late_clock(ready_snapshot(), Duration::from_secs(3600));
     assert!(!restored);
     assert_eq!(sent(&harness, Purpose::Authenticate).len(), 1);
 }
 
 #[test]
 fn half_a_minute_of_clock_difference_is_tolerated() {
-    let (restored, harness) = restored_on_a_late_clock(snapshot(), Duration::from_secs(30));
+    let (restored, harness) = restored_on_a_late_clock(ready_snapshot(), Duration::from_secs(30));
     assert!(restored);
     assert!(sent(&harness, Purpose::Authenticate).is_empty());
 }
@@ -61,7 +48,7 @@ fn export_records_when_it_was_saved() {
 
 #[test]
 fn a_snapshot_without_a_save_time_is_still_restored() {
-    let mut json = serde_json::to_value(snapshot()).expect("serialize");
+    let mut json = serde_json::to_value(ready_snapshot()).expect("serialize");
     json.as_object_mut()
         .expect("an object")
         .remove("saved_at_unix_ms")

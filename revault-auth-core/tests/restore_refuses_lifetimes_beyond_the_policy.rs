@@ -7,38 +7,27 @@ mod common;
 
 use std::time::Duration;
 
-use common::{config, epoch, ready_harness, sent};
+use common::{config, epoch, ready_snapshot, sent};
 use revault_auth_core::testing::Harness;
 use revault_auth_core::{Purpose, SavedTokens};
 
 const DAY_MS: u64 = 24 * 3600 * 1000;
 
-fn snapshot() -> SavedTokens {
-    let harness = ready_harness();
-    harness
-        .core
-        .export(harness.now(), harness.wall())
-        .expect("export")
-}
-
+/// Restores `saved` on a fresh core whose clock agrees with the saver's.
 fn restored_then_run(saved: SavedTokens) -> (bool, Harness) {
-    let mut harness = Harness::new(config(), epoch());
-    let restored = harness.core.restore(saved, harness.now(), harness.wall());
-    harness.start();
-    harness.advance(Duration::from_millis(500));
-    (restored, harness)
+    common::restored_then_run(saved, Duration::ZERO)
 }
 
 #[test]
 fn an_honest_snapshot_is_restored_without_a_login() {
-    let (restored, harness) = restored_then_run(snapshot());
+    let (restored, harness) = restored_then_run(ready_snapshot());
     assert!(restored);
     assert!(sent(&harness, Purpose::Authenticate).is_empty());
 }
 
 #[test]
 fn an_access_token_usable_for_300_days_is_refused() {
-    let mut planted = snapshot();
+    let mut planted = ready_snapshot();
     let far = planted.access_usable_until_unix_ms + 300 * DAY_MS;
     planted.access_usable_until_unix_ms = far;
     planted.access_expires_at_unix_ms = far;
@@ -53,7 +42,7 @@ fn an_access_token_usable_for_300_days_is_refused() {
 
 #[test]
 fn a_refresh_token_usable_for_300_days_is_refused() {
-    let mut planted = snapshot();
+    let mut planted = ready_snapshot();
     planted.access_usable_until_unix_ms = 0;
     planted.refresh_usable_until_unix_ms += 300 * DAY_MS;
     let (restored, harness) = restored_then_run(planted);
@@ -66,7 +55,7 @@ fn a_refresh_token_usable_for_300_days_is_refused() {
 /// saving and the restoring process: inside it is restored, past it not.
 #[test]
 fn the_bound_includes_one_minute_of_clock_slack() {
-    let honest = snapshot();
+    let honest = ready_snapshot();
     let wall_ms = |harness: &Harness| {
         u64::try_from(
             harness

@@ -6,18 +6,12 @@ mod common;
 
 use std::time::Duration;
 
-use common::{config, epoch, ready_harness, sent};
-use revault_auth_core::testing::Harness;
+use common::{sent, snapshot_and_a_fresh_harness_on_its_server};
 use revault_auth_core::{Event, Purpose};
 
 #[test]
 fn a_restored_token_is_refreshed_before_it_expires() {
-    let donor = ready_harness();
-    let snapshot = donor
-        .core
-        .export(donor.now(), donor.wall())
-        .expect("export");
-    let mut harness = Harness::with_server(config(), donor.server, epoch());
+    let (snapshot, mut harness) = snapshot_and_a_fresh_harness_on_its_server();
     // Nobody calls `start`: only the restore.
     assert!(
         harness

@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{config, secs, seeded_harness};
+use common::{config, second_request_after_the_first_answer, secs, seeded_harness};
 use revault_auth_core::testing::Reply;
 
 /// The first answer is a 429 with `Retry-After: seconds`, which reaches the
@@ -15,14 +15,7 @@ use revault_auth_core::testing::Reply;
 fn return_after_retry_after(entropy: u64, seconds: u64) -> Duration {
     let mut harness = seeded_harness(config(), entropy);
     harness.push(Reply::RateLimited(429, Some(seconds.to_string())));
-    harness.start();
-    harness.advance(Duration::from_secs(2 * seconds));
-    assert!(
-        harness.early_requests.is_empty(),
-        "{:?}",
-        harness.early_requests
-    );
-    harness.sent[1].0 - secs(0.02)
+    second_request_after_the_first_answer(harness, Duration::from_secs(2 * seconds))
 }
 
 #[test]

@@ -8,14 +8,7 @@ use common::*;
 use revault_auth_mock::{Endpoint, Fault, MockConfig, Target};
 
 async fn token_status(server: &revault_auth_mock::MockServer) -> u16 {
-    post_json(
-        &client(),
-        &server.url("/auth/token"),
-        &credentials(server.config()),
-    )
-    .await
-    .status()
-    .as_u16()
+    post_credentials(&client(), server).await.status().as_u16()
 }
 
 #[tokio::test]
@@ -23,12 +16,7 @@ async fn one_shot_status_fault_applies_once() {
     let server = start(MockConfig::default()).await;
     server.push_fault(Target::Token, Fault::status(503));
     assert_eq!(server.pending_faults(), 1);
-    let response = post_json(
-        &client(),
-        &server.url("/auth/token"),
-        &credentials(server.config()),
-    )
-    .await;
+    let response = post_credentials(&client(), &server).await;
     let body = expect_error(response, 503, "SERVICE_UNAVAILABLE").await;
     assert!(body.get("issues").is_none());
     assert_eq!(server.pending_faults(), 0);
@@ -39,12 +27,7 @@ async fn one_shot_status_fault_applies_once() {
 async fn server_error_follows_the_500_schema() {
     let server = start(MockConfig::default()).await;
     server.push_fault(Target::Token, Fault::server_error());
-    let response = post_json(
-        &client(),
-        &server.url("/auth/token"),
-        &credentials(server.config()),
-    )
-    .await;
+    let response = post_credentials(&client(), &server).await;
     expect_error(response, 500, "INTERNAL_SERVER_ERROR").await;
 }
 
@@ -55,12 +38,7 @@ async fn status_fault_with_custom_body_is_sent_verbatim() {
         Target::Token,
         Fault::status_with_body(502, "<html>bad gateway</html>"),
     );
-    let response = post_json(
-        &client(),
-        &server.url("/auth/token"),
-        &credentials(server.config()),
-    )
-    .await;
+    let response = post_credentials(&client(), &server).await;
     assert_eq!(response.status(), 502);
     assert_json(&response);
     assert_eq!(
@@ -183,12 +161,7 @@ async fn delayed_fault_waits_then_applies() {
 async fn rate_limited_429_has_retry_after_and_rate_limit_headers() {
     let server = start(MockConfig::default()).await;
     server.push_fault(Target::Token, Fault::rate_limited(7));
-    let response = post_json(
-        &client(),
-        &server.url("/auth/token"),
-        &credentials(server.config()),
-    )
-    .await;
+    let response = post_credentials(&client(), &server).await;
     let header = |name: &str| {
         response
             .headers()
@@ -226,12 +199,7 @@ async fn rate_limited_420_enhance_your_calm() {
         Some("3")
     );
     expect_error(response, 420, "ENHANCE_YOUR_CALM").await;
-    let response = post_json(
-        &client(),
-        &server.url("/auth/token"),
-        &credentials(server.config()),
-    )
-    .await;
+    let response = post_credentials(&client(), &server).await;
     assert_eq!(response.status(), 429);
     assert_eq!(
         response
@@ -257,24 +225,14 @@ async fn malformed_ok_body_is_sent_as_is() {
         Fault::malformed_ok(&b"{\"accessToken\": \xff"[..]),
     );
     server.push_fault(Target::Token, Fault::malformed_ok(r#"{"accessToken": 1}"#));
-    let response = post_json(
-        &client(),
-        &server.url("/auth/token"),
-        &credentials(server.config()),
-    )
-    .await;
+    let response = post_credentials(&client(), &server).await;
     assert_eq!(response.status(), 200);
     assert_json(&response);
     assert_eq!(
         &response.bytes().await.expect("bytes")[..],
         b"{\"accessToken\": \xff"
     );
-    let response = post_json(
-        &client(),
-        &server.url("/auth/token"),
-        &credentials(server.config()),
-    )
-    .await;
+    let response = post_credentials(&client(), &server).await;
     assert_eq!(response.status(), 200);
     assert_eq!(
         response.text().await.expect("text"),
@@ -289,12 +247,7 @@ async fn redirect_is_307_with_location() {
         Target::Token,
         Fault::redirect("http://127.0.0.1:9/elsewhere"),
     );
-    let response = post_json(
-        &client(),
-        &server.url("/auth/token"),
-        &credentials(server.config()),
-    )
-    .await;
+    let response = post_credentials(&client(), &server).await;
     assert_eq!(response.status(), 307);
     assert_json(&response);
     assert_eq!(

@@ -22,11 +22,13 @@ fn background_server_works_without_a_runtime() {
     assert!(server.base_url().ends_with("/v1/rest"));
     assert_eq!(server.addr().ip(), std::net::Ipv4Addr::LOCALHOST);
     let client = blocking_client();
-    let response = client
-        .post(server.url("/auth/token"))
-        .json(&credentials(server.config()))
-        .send()
-        .expect("send");
+    let post_credentials = || {
+        client
+            .post(server.url("/auth/token"))
+            .json(&credentials(server.config()))
+            .send()
+    };
+    let response = post_credentials().expect("send");
     assert_eq!(response.status(), 200);
     let body: serde_json::Value = response.json().expect("json");
     let response = client
@@ -38,19 +40,9 @@ fn background_server_works_without_a_runtime() {
     // Faults work from a blocking test too, delays included.
     server.push_fault(Target::Token, Fault::delay(Duration::from_millis(100)));
     server.push_fault(Target::Token, Fault::close_connection());
-    let response = client
-        .post(server.url("/auth/token"))
-        .json(&credentials(server.config()))
-        .send()
-        .expect("send");
+    let response = post_credentials().expect("send");
     assert_eq!(response.status(), 200);
-    assert!(
-        client
-            .post(server.url("/auth/token"))
-            .json(&credentials(server.config()))
-            .send()
-            .is_err()
-    );
+    assert!(post_credentials().is_err());
     assert_eq!(server.token_requests(), 3);
 }
 

@@ -71,12 +71,7 @@ async fn log_never_holds_secrets_or_tokens() {
 async fn log_records_applied_faults() {
     let server = start(MockConfig::default()).await;
     server.push_fault(Target::Token, Fault::status(503));
-    post_json(
-        &client(),
-        &server.url("/auth/token"),
-        &credentials(server.config()),
-    )
-    .await;
+    post_credentials(&client(), &server).await;
     let log = server.log();
     assert_eq!(log[0].status, Some(503));
     assert!(matches!(

@@ -10,15 +10,7 @@ use revault_auth_mock::MockConfig;
 #[tokio::test]
 async fn valid_access_token_gets_200_json() {
     let server = start(MockConfig::default()).await;
-    let client = client();
-    let body = authenticate(&client, &server).await;
-    let response = get_protected(
-        &client,
-        &server,
-        "/vaults/42",
-        Some(token_str(&body, "accessToken")),
-    )
-    .await;
+    let response = get_with_issued(&server, "/vaults/42", "accessToken").await;
     assert_eq!(response.status(), 200);
     assert_json(&response);
     let body: serde_json::Value = response.json().await.expect("json");
@@ -98,15 +90,7 @@ async fn missing_or_malformed_authorization_is_401() {
 #[tokio::test]
 async fn refresh_token_is_not_a_bearer_token() {
     let server = start(MockConfig::default()).await;
-    let client = client();
-    let body = authenticate(&client, &server).await;
-    let response = get_protected(
-        &client,
-        &server,
-        "/x",
-        Some(token_str(&body, "refreshToken")),
-    )
-    .await;
+    let response = get_with_issued(&server, "/x", "refreshToken").await;
     expect_error(response, 401, "UNAUTHORIZED").await;
 }
 
@@ -125,13 +109,7 @@ async fn expired_access_token_is_401() {
     );
     tokio::time::sleep(Duration::from_millis(450)).await;
     let response = get_protected(&client, &server, "/x", Some(token)).await;
-    let error = expect_error(response, 401, "UNAUTHORIZED").await;
-    assert!(
-        error["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("expired")),
-        "{error}"
-    );
+    expect_expired(response).await;
 }
 
 #[tokio::test]

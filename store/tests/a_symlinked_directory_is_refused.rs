@@ -15,16 +15,7 @@ use common::{ACCESS, key, tokens};
 use revault_auth_store::{FileStore, Refusal, StoreError, TokenStore};
 
 fn assert_refused_as_a_link(error: &StoreError) {
-    assert!(
-        matches!(
-            error,
-            StoreError::Refused {
-                refusal: Refusal::SymbolicLink,
-                ..
-            }
-        ),
-        "{error:?}"
-    );
+    common::assert_refused(error, &Refusal::SymbolicLink);
 }
 
 #[test]

@@ -45,16 +45,7 @@ fn lock_file_links_in_a_shared_sticky_directory_create_nothing() {
     let store = FileStore::new(&path);
     for error in every_operation(&store) {
         // Refused at the directory, before any lock file is opened.
-        assert!(
-            matches!(
-                error,
-                StoreError::Refused {
-                    refusal: Refusal::DirectoryOpenToOthers { mode: 0o1777 },
-                    ..
-                }
-            ),
-            "{error:?}"
-        );
+        common::assert_refused(&error, &Refusal::DirectoryOpenToOthers { mode: 0o1777 });
         assert!(error.to_string().contains("private directory"), "{error}");
     }
     assert!(store.load(&key()).is_err());
@@ -73,16 +64,7 @@ fn lock_file_links_in_a_private_directory_are_refused_not_followed() {
 
     let store = FileStore::new(&path);
     for error in every_operation(&store) {
-        assert!(
-            matches!(
-                error,
-                StoreError::Refused {
-                    refusal: Refusal::SymbolicLink,
-                    ..
-                }
-            ),
-            "{error:?}"
-        );
+        common::assert_refused(&error, &Refusal::SymbolicLink);
     }
     assert_eq!(std::fs::read_dir(victims.path()).expect("list").count(), 0);
     drop(dir);
@@ -103,16 +85,7 @@ fn a_token_file_link_is_refused_and_never_replaced_through() {
             .save(&key(), &tokens(ACCESS), None)
             .expect_err("save over a link"),
     ] {
-        assert!(
-            matches!(
-                error,
-                StoreError::Refused {
-                    refusal: Refusal::SymbolicLink,
-                    ..
-                }
-            ),
-            "{error:?}"
-        );
+        common::assert_refused(&error, &Refusal::SymbolicLink);
     }
     assert_eq!(std::fs::read(&target).expect("target"), b"their file");
 }

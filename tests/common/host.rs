@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use revault_auth::tokio::{FileStore, TokenManager};
 use revault_auth_core::{ApiKeySecret, Config, Policy};
-use revault_auth_mock::MockServer;
+use revault_auth_mock::{Fault, MockServer, Target};
 
-use super::{KEY_ID, SECRET, WORKSPACE};
+use super::{KEY_ID, SECRET, WORKSPACE, mock_config};
 
 const URL: &str = "HOST_WIDE_URL";
 const STORE: &str = "HOST_WIDE_STORE";
@@ -120,4 +120,33 @@ pub fn lock_holder(lock: &Path) -> Option<u32> {
             .then(|| fields.get(4)?.parse().ok())
             .flatten()
     })
+}
+
+/// An emulator issuing `access` tokens (refresh tokens live 10 min) whose
+/// every answer takes a second, so a lock holder can be found with its
+/// refresh in flight.
+pub fn slow_emulator(access: Duration) -> MockServer {
+    let server = MockServer::start_background(mock_config(access, Duration::from_secs(600)))
+        .expect("emulator");
+    server.set_persistent_fault(
+        Target::Both,
+        Some(Fault::delay(Duration::from_millis(1000))),
+    );
+    server
+}
+
+/// Waits (at most `within`) for a refresh in flight and the process then
+/// holding the flock on `lock`: that process's id.
+#[cfg(target_os = "linux")]
+pub fn refreshing_lock_holder(server: &MockServer, lock: &Path, within: Duration) -> u32 {
+    let looking = Instant::now();
+    loop {
+        assert!(looking.elapsed() < within, "no process ever held the lock");
+        if server.refresh_requests() > 0
+            && let Some(pid) = lock_holder(lock)
+        {
+            return pid;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }

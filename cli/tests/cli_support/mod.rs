@@ -61,13 +61,39 @@ pub fn bare(args: &[&str]) -> Command {
 
 /// `revault-auth ARGS` configured through the environment for `server`.
 pub fn against(server: &MockServer, args: &[&str]) -> Command {
+    against_url(&server.base_url(), args)
+}
+
+/// `revault-auth ARGS` configured through the environment for the server
+/// at `base_url`.
+pub fn against_url(base_url: &str, args: &[&str]) -> Command {
     let mut command = bare(args);
     command
-        .env("REVAULT_API_URL", server.base_url())
+        .env("REVAULT_API_URL", base_url)
         .env("REVAULT_WORKSPACE", WORKSPACE)
         .env("REVAULT_API_KEY_ID", KEY_ID)
         .env("REVAULT_API_KEY_SECRET", SECRET);
     command
+}
+
+/// The token a run printed: exit 0, a JWT and a newline on stdout.
+pub fn printed_token(run: &Run) -> String {
+    assert_eq!(run.code(), Some(0), "{}", run.show());
+    let token = run
+        .stdout
+        .strip_suffix('\n')
+        .unwrap_or_else(|| panic!("a newline after the token\n{}", run.show()));
+    assert!(looks_like_jwt(token), "{}", run.show());
+    token.to_owned()
+}
+
+/// An emulator issuing 60 s access tokens and 120 s refresh tokens.
+pub fn emulator() -> MockServer {
+    MockServer::start_background(crate::common::mock_config(
+        Duration::from_secs(60),
+        Duration::from_secs(120),
+    ))
+    .expect("emulator")
 }
 
 /// Runs `command` to the end, feeding it `stdin`, killing it after `limit`.

@@ -5,7 +5,9 @@
 use std::time::{Duration, Instant};
 
 use revault_auth_core::testing::Harness;
-use revault_auth_core::{ApiKeySecret, Config, ConfigBuilder, Event, Purpose};
+use revault_auth_core::{
+    ApiKeySecret, AuthError, Config, ConfigBuilder, Event, Purpose, SavedTokens,
+};
 
 pub const API_URL: &str = "https://revault.test/v1/rest";
 pub const WORKSPACE: &str = "core-test-workspace";
@@ -84,4 +86,64 @@ pub fn assert_waits_with_jitter(times: &[Duration], waits: &[f64]) {
             "waited {waited} s for a {wait} s wait: {times:?}"
         );
     }
+}
+
+/// Starts `harness`, runs it for `run`, checks no request left before its
+/// time, and returns when the second request left, less the 20 ms the first
+/// answer took to arrive.
+pub fn second_request_after_the_first_answer(mut harness: Harness, run: Duration) -> Duration {
+    harness.start();
+    harness.advance(run);
+    assert!(
+        harness.early_requests.is_empty(),
+        "{:?}",
+        harness.early_requests
+    );
+    harness.sent[1].0 - secs(0.02)
+}
+
+/// Starts `harness`, lets 100 ms pass and returns the error callers get at
+/// once.
+pub fn failure_at_once(harness: &mut Harness) -> AuthError {
+    harness.start();
+    harness.advance(Duration::from_millis(100));
+    harness
+        .core
+        .failure()
+        .expect("callers fail at once")
+        .clone()
+}
+
+/// What a ready core saves.
+pub fn ready_snapshot() -> SavedTokens {
+    let harness = ready_harness();
+    harness
+        .core
+        .export(harness.now(), harness.wall())
+        .expect("export")
+}
+
+/// A ready core's snapshot, and a fresh harness on the same server (which
+/// knows the snapshot's refresh token).
+pub fn snapshot_and_a_fresh_harness_on_its_server() -> (SavedTokens, Harness) {
+    let donor = ready_harness();
+    let snapshot = donor
+        .core
+        .export(donor.now(), donor.wall())
+        .expect("export");
+    (
+        snapshot,
+        Harness::with_server(config(), donor.server, epoch()),
+    )
+}
+
+/// Restores `saved` on a fresh core whose wall clock is `behind` the true
+/// one, then starts it and runs it for half a second.
+pub fn restored_then_run(saved: SavedTokens, behind: Duration) -> (bool, Harness) {
+    let mut harness = Harness::new(config(), epoch());
+    let wall = harness.wall() - behind;
+    let restored = harness.core.restore(saved, harness.now(), wall);
+    harness.start();
+    harness.advance(Duration::from_millis(500));
+    (restored, harness)
 }

@@ -32,14 +32,23 @@ pub(crate) async fn post_json(
     client.post(url).json(body).send().await.expect("send")
 }
 
-/// `POST /auth/token` with the server's own credentials; returns the 200 body.
-pub(crate) async fn authenticate(client: &reqwest::Client, server: &MockServer) -> Value {
-    let response = post_json(
+/// `POST /auth/token` with the server's own credentials; returns the
+/// response, whatever it is.
+pub(crate) async fn post_credentials(
+    client: &reqwest::Client,
+    server: &MockServer,
+) -> reqwest::Response {
+    post_json(
         client,
         &server.url("/auth/token"),
         &credentials(server.config()),
     )
-    .await;
+    .await
+}
+
+/// `POST /auth/token` with the server's own credentials; returns the 200 body.
+pub(crate) async fn authenticate(client: &reqwest::Client, server: &MockServer) -> Value {
+    let response = post_credentials(client, server).await;
     assert_eq!(response.status(), 200);
     assert_json(&response);
     response.json().await.expect("json body")
@@ -71,6 +80,18 @@ pub(crate) async fn get_protected(
         request = request.bearer_auth(token);
     }
     request.send().await.expect("send")
+}
+
+/// Authenticates with a fresh client, then `GET`s `path` with the token
+/// the answer holds in `field` as bearer token.
+pub(crate) async fn get_with_issued(
+    server: &MockServer,
+    path: &str,
+    field: &str,
+) -> reqwest::Response {
+    let client = client();
+    let body = authenticate(&client, server).await;
+    get_protected(&client, server, path, Some(token_str(&body, field))).await
 }
 
 pub(crate) fn token_str<'a>(body: &'a Value, field: &str) -> &'a str {
@@ -125,6 +146,17 @@ pub(crate) async fn expect_error(response: reqwest::Response, status: u16, code:
     let body: Value = response.json().await.expect("json error body");
     assert_error_schema(&body, code);
     body
+}
+
+/// A 401 that says the token has expired.
+pub(crate) async fn expect_expired(response: reqwest::Response) {
+    let error = expect_error(response, 401, "UNAUTHORIZED").await;
+    assert!(
+        error["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("expired")),
+        "{error}"
+    );
 }
 
 /// Issue messages of a 400 body.

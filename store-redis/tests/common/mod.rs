@@ -5,13 +5,16 @@
 //! `None` (or fails the test when `REVAULT_REQUIRE_REDIS` is set).
 #![allow(dead_code)]
 
+#[path = "../../../store/tests/support/snapshot.rs"]
+mod snapshot;
+
 use std::io::Write;
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use revault_auth_core::{AccessTokenSecret, RefreshToken, SAVED_FORMAT, SavedTokens};
+use revault_auth_core::SavedTokens;
 use revault_auth_store_redis::{RedisStore, SessionKey};
 
 /// Set (by `.ci/run`) to fail, not skip, when `redis-server` is missing.
@@ -216,30 +219,8 @@ pub(crate) fn key() -> SessionKey {
     SessionKey::new(API_URL, WORKSPACE, API_KEY_ID)
 }
 
-fn unix_ms(at: SystemTime) -> u64 {
-    u64::try_from(
-        at.duration_since(SystemTime::UNIX_EPOCH)
-            .expect("after 1970")
-            .as_millis(),
-    )
-    .expect("fits")
-}
-
 /// A snapshot like the core exports for a 300 s token and a 1800 s
 /// refresh token obtained now.
 pub(crate) fn tokens(access: &str) -> SavedTokens {
-    let now = unix_ms(SystemTime::now());
-    SavedTokens {
-        format: SAVED_FORMAT,
-        version: 0,
-        workspace: WORKSPACE.to_owned(),
-        api_key_id: API_KEY_ID.to_owned(),
-        access_token: AccessTokenSecret::new(access),
-        access_expires_at_unix_ms: now + 300_000,
-        access_usable_until_unix_ms: now + 290_000,
-        access_refresh_at_unix_ms: now + 230_000,
-        refresh_token: Some(RefreshToken::new(REFRESH)),
-        refresh_usable_until_unix_ms: now + 1_790_000,
-        saved_at_unix_ms: now,
-    }
+    snapshot::tokens_for(WORKSPACE, API_KEY_ID, access, REFRESH)
 }

@@ -18,7 +18,7 @@ pub use format::STORE_FORMAT;
 use crate::{Refusal, SessionKey, StoreError, TokenStore, UpdateGuard};
 use directory::Directory;
 pub(crate) use format::Document;
-use private::DirectoryTrust;
+use private::{DirectoryTrust, io_error};
 
 /// Largest store file read, and written: a save that would write more
 /// drops the sessions saved longest ago (sixteen sessions of ordinary
@@ -278,14 +278,5 @@ impl TokenStore for FileStore {
         self.write(&directory, &bytes)?;
         drop(lock);
         Ok(version)
-    }
-}
-
-fn io_error(operation: &'static str, path: &Path) -> impl FnOnce(io::Error) -> StoreError {
-    let path = path.to_path_buf();
-    move |source| StoreError::Io {
-        operation,
-        path,
-        source,
     }
 }

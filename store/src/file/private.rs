@@ -22,7 +22,11 @@ fn refused(path: &Path, refusal: Refusal) -> StoreError {
     }
 }
 
-fn io_error(operation: &'static str, path: &Path) -> impl FnOnce(io::Error) -> StoreError {
+/// Maps an IO failure of `operation` on `path` to the store's error.
+pub(super) fn io_error(
+    operation: &'static str,
+    path: &Path,
+) -> impl FnOnce(io::Error) -> StoreError {
     let path = path.to_path_buf();
     move |source| StoreError::Io {
         operation,

@@ -2,11 +2,16 @@
 //! private scratch directory, and another user's files.
 #![allow(dead_code)]
 
+#[path = "../support/snapshot.rs"]
+mod snapshot;
+
+use snapshot::unix_ms;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use revault_auth_core::{AccessTokenSecret, RefreshToken, SAVED_FORMAT, SavedTokens};
-use revault_auth_store::SessionKey;
+use revault_auth_core::SavedTokens;
+use revault_auth_store::{Refusal, SessionKey, StoreError};
 
 pub(crate) const ACCESS: &str = "zz-access-token-3f1c9a";
 pub(crate) const REFRESH: &str = "zz-refresh-token-77d0e2";
@@ -20,32 +25,10 @@ pub(crate) fn key() -> SessionKey {
     SessionKey::new(API_URL, WORKSPACE, API_KEY_ID)
 }
 
-fn unix_ms(at: SystemTime) -> u64 {
-    u64::try_from(
-        at.duration_since(SystemTime::UNIX_EPOCH)
-            .expect("after 1970")
-            .as_millis(),
-    )
-    .expect("fits")
-}
-
 /// A snapshot like the core exports for a 300 s token and a 1800 s
 /// refresh token obtained now.
 pub(crate) fn tokens(access: &str) -> SavedTokens {
-    let now = unix_ms(SystemTime::now());
-    SavedTokens {
-        format: SAVED_FORMAT,
-        version: 0,
-        workspace: WORKSPACE.to_owned(),
-        api_key_id: API_KEY_ID.to_owned(),
-        access_token: AccessTokenSecret::new(access),
-        access_expires_at_unix_ms: now + 300_000,
-        access_usable_until_unix_ms: now + 290_000,
-        access_refresh_at_unix_ms: now + 230_000,
-        refresh_token: Some(RefreshToken::new(REFRESH)),
-        refresh_usable_until_unix_ms: now + 1_790_000,
-        saved_at_unix_ms: now,
-    }
+    snapshot::tokens_for(WORKSPACE, API_KEY_ID, access, REFRESH)
 }
 
 /// `tokens` whose access token claims to be usable `ahead` from now.
@@ -106,4 +89,12 @@ pub(crate) fn set_mode(path: &Path, mode: u32) {
 pub(crate) fn write_private(path: &Path, bytes: impl AsRef<[u8]>) {
     std::fs::write(path, bytes).expect("write");
     set_mode(path, 0o600);
+}
+
+/// `error` is the store refusing a file or directory for `expected`.
+pub(crate) fn assert_refused(error: &StoreError, expected: &Refusal) {
+    assert!(
+        matches!(error, StoreError::Refused { refusal, .. } if refusal == expected),
+        "{error:?}"
+    );
 }
