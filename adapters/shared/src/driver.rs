@@ -144,7 +144,7 @@ fn send<'a>(
 ) -> Pending<'a, Answer> {
     let panicked = move || {
         tracing::warn!(request_id = sent.id().get(), "the transport panicked");
-        Err(TransportErrorKind::Other)
+        Err(TransportErrorKind::Other.into())
     };
     match catch_unwind(AssertUnwindSafe(|| transport.send(request, limits))) {
         Ok(sending) => Box::pin(async move {

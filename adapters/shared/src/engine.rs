@@ -9,7 +9,7 @@ use std::time::{Instant, SystemTime};
 
 use revault_auth_core::http::{Request, Response};
 use revault_auth_core::{
-    AuthCore, Config, Event, Limits, Purpose, RequestId, TokenGeneration, TransportErrorKind,
+    AuthCore, Config, Event, Limits, Purpose, RequestId, TokenGeneration, TransportError,
 };
 
 use crate::command::{Applied, Command};
@@ -17,7 +17,7 @@ use crate::store::{StoreJob, StoreLink, StoreOutcome, TokenStore};
 use crate::{HEARTBEAT, Publication};
 
 /// What a transport answered.
-pub type Answer = Result<Response<Vec<u8>>, TransportErrorKind>;
+pub type Answer = Result<Response<Vec<u8>>, TransportError>;
 
 /// A request handed to a transport: what its answer is fed back with.
 #[derive(Clone, Copy, Debug)]
@@ -130,6 +130,7 @@ impl Engine {
         let elapsed_ms = now.saturating_duration_since(at).as_millis();
         let current = match answer {
             Ok(response) => {
+                self.publication.note_transport_cause(None);
                 let status = response.status().as_u16();
                 tracing::debug!(
                     request_id = id.get(),
@@ -140,8 +141,16 @@ impl Engine {
                 );
                 self.core.handle_response(id, response, now)
             }
-            Err(kind) => {
-                tracing::debug!(request_id = id.get(), ?purpose, error = %kind, elapsed_ms, "transport error");
+            Err(TransportError { kind, cause }) => {
+                tracing::debug!(
+                    request_id = id.get(),
+                    ?purpose,
+                    error = %kind,
+                    cause = cause.as_ref().map(|cause| cause.as_str()),
+                    elapsed_ms,
+                    "transport error"
+                );
+                self.publication.note_transport_cause(cause);
                 self.core.handle_transport_error(id, kind, now)
             }
         };

@@ -116,8 +116,8 @@ use std::future::Future;
 use std::ops::Deref;
 use std::time::Duration;
 
+use revault_auth_core::TransportCause;
 use revault_auth_core::http::Uri;
-use revault_auth_core::{AuthError, TransportErrorKind};
 use revault_auth_shared::Manager;
 
 pub use crate::runtime::Tokio;
@@ -155,10 +155,8 @@ impl TokenManager {
     /// follows redirects. Must be called inside a tokio runtime.
     pub fn new(config: Config) -> Result<Self, TokenError> {
         runtime::current()?;
-        let transport = ReqwestTransport::new().map_err(|_| {
-            tracing::warn!("could not build the HTTP client");
-            TokenError::Failed(AuthError::Transport(TransportErrorKind::Other))
-        })?;
+        let transport = ReqwestTransport::new()
+            .map_err(|error| TokenError::HttpClient(TransportCause::from_error(&error)))?;
         Self::builder(config, transport).build()
     }
 

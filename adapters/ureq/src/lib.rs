@@ -501,7 +501,7 @@ impl BlockingTokenManager {
         let answer = catch_unwind(AssertUnwindSafe(|| transport.send(request, limits)))
             .unwrap_or_else(|_| {
                 tracing::warn!(request_id = sent.id().get(), "the transport panicked");
-                Err(TransportErrorKind::Other)
+                Err(TransportErrorKind::Other.into())
             });
 
         let mut state = self.lock();

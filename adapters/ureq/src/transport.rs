@@ -4,7 +4,9 @@
 use std::io::Read;
 
 use revault_auth_core::http::{Request, Response};
-use revault_auth_core::{BlockingTransport, Limits, TransportErrorKind, is_loopback};
+use revault_auth_core::{
+    BlockingTransport, Limits, TransportError, TransportErrorKind, is_loopback,
+};
 use zeroize::Zeroize;
 
 /// The default transport: a ureq 3 [`ureq::Agent`] that never follows
@@ -48,12 +50,12 @@ impl BlockingTransport for UreqTransport {
         &self,
         request: Request<Vec<u8>>,
         limits: Limits,
-    ) -> Result<Response<Vec<u8>>, TransportErrorKind> {
+    ) -> Result<Response<Vec<u8>>, TransportError> {
         let uri = request.uri();
         let plain_loopback =
             uri.scheme_str() == Some("http") && uri.host().is_some_and(is_loopback);
         if uri.scheme_str() != Some("https") && !plain_loopback {
-            return Err(TransportErrorKind::Other);
+            return Err(TransportErrorKind::Other.into());
         }
         let mut configure = self.agent.configure_request(request);
         if plain_loopback {
@@ -73,7 +75,7 @@ impl BlockingTransport for UreqTransport {
             .read_to_end(&mut bytes);
         let refused = match read {
             Err(error) => kind(ureq::Error::from(error)),
-            Ok(_) if bytes.len() > limits.max_body => TransportErrorKind::BodyTooLarge,
+            Ok(_) if bytes.len() > limits.max_body => TransportErrorKind::BodyTooLarge.into(),
             Ok(_) => return Ok(Response::from_parts(parts, bytes)),
         };
         bytes.zeroize();
@@ -81,7 +83,15 @@ impl BlockingTransport for UreqTransport {
     }
 }
 
-fn kind(error: ureq::Error) -> TransportErrorKind {
+/// Maps a ureq error to a kind, with the error's source chain as the cause
+/// ([`TransportError::with_cause`] strips URLs of anything but their origin
+/// and path).
+fn kind(error: ureq::Error) -> TransportError {
+    let kind = classify(&error);
+    TransportError::with_cause(kind, &error)
+}
+
+fn classify(error: &ureq::Error) -> TransportErrorKind {
     use std::io::ErrorKind;
     match error {
         ureq::Error::Timeout(_) => TransportErrorKind::Timeout,
