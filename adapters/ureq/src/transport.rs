@@ -7,6 +7,7 @@ use revault_auth_core::http::{Request, Response};
 use revault_auth_core::{
     BlockingTransport, Limits, TransportError, TransportErrorKind, is_loopback,
 };
+use ureq::tls::{RootCerts, TlsConfig};
 use zeroize::Zeroize;
 
 /// The default transport: a ureq 3 [`ureq::Agent`] that never follows
@@ -29,9 +30,18 @@ impl Default for UreqTransport {
 }
 
 impl UreqTransport {
-    /// A transport with its own agent.
+    /// A transport with its own agent, trusting the platform's certificate
+    /// roots (a private CA installed on the system, or named by
+    /// `SSL_CERT_FILE`, is trusted), or with the `webpki-roots` feature the
+    /// bundled Mozilla roots.
     pub fn new() -> Self {
+        let roots = if cfg!(feature = "webpki-roots") {
+            RootCerts::WebPki
+        } else {
+            RootCerts::PlatformVerifier
+        };
         let config = ureq::Agent::config_builder()
+            .tls_config(TlsConfig::builder().root_certs(roots).build())
             .max_redirects(0)
             .http_status_as_error(false)
             .build();
