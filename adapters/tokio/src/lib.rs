@@ -93,7 +93,7 @@
 //! are documented.
 //!
 //! ## Transport
-//! The default transport is a `reqwest` 0.12 client (rustls) trusting the
+//! The default transport is a `reqwest` 0.13 client (rustls, the platform verifier) trusting the
 //! platform's certificate roots (the system store, or the file named by
 //! `SSL_CERT_FILE`: a private CA or a TLS-inspecting proxy installed there
 //! is trusted); the `webpki-roots` feature adds the bundled Mozilla roots.

@@ -1,4 +1,4 @@
-//! The default transport: reqwest 0.12, no redirects, capped bodies, no
+//! The default transport: reqwest 0.13, no redirects, capped bodies, no
 //! proxy for plain http to loopback.
 
 use std::future::Future;
