@@ -113,9 +113,13 @@
 //! error.
 //!
 //! ## Logs and events
-//! `tracing` debug events name each request (id, purpose) and its outcome
-//! (status or transport error kind, elapsed time); none carries a body, a
-//! header or a secret. The background task logs to the `tracing` subscriber
+//! Each token request runs in an info span `token_request` (target
+//! `revault_auth::request`) with `purpose`, `attempt`, `request_id`,
+//! `outcome` ("HTTP 200" or the transport error kind) and `duration_ms`;
+//! the HTTP client's own spans nest inside it. `tracing` debug events name
+//! each request (id, purpose) and its outcome (status or transport error
+//! kind and its cause, elapsed time); none carries a body, a header or a
+//! secret. The background task logs to the `tracing` subscriber
 //! that was current where the manager was built (even a thread-local one).
 //! [`TokenManager::subscribe`](Manager::subscribe) forwards the core's [`Event`]s, which carry
 //! no secret either.
