@@ -124,7 +124,7 @@ impl Session {
                 }
                 Ok(token)
             }
-            Err(TokenError::TimedOut { waited_ms, .. })
+            Err(TokenError::TimedOut { waited, .. })
                 if cache.is_some_and(Observed::waiting_for_lock) =>
             {
                 let lock = cache.map(Observed::update_lock).unwrap_or_default();
@@ -132,7 +132,7 @@ impl Session {
                     Exit::GaveUp,
                     format!(
                         "gave up after {:.1} s waiting for the lock {lock} (another process holds it)",
-                        Duration::from_millis(waited_ms).as_secs_f64(),
+                        waited.as_secs_f64(),
                     ),
                 ))
             }

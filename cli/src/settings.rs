@@ -165,18 +165,23 @@ pub(crate) fn token_failure(error: TokenError) -> Failure {
             Failure::new(exit, error)
         }
         TokenError::TimedOut {
-            waited_ms,
+            waited,
             last_error,
+            cause,
         } => {
-            let waited = Duration::from_millis(waited_ms).as_secs_f64();
-            let cause = match last_error {
-                Some(error) => format!("last error: {error}"),
-                None => "no answer from revault-api".to_owned(),
+            let waited = waited.as_secs_f64();
+            let cause = match (last_error, cause) {
+                (Some(error), Some(cause)) => format!("last error: {error}: {cause}"),
+                (Some(error), None) => format!("last error: {error}"),
+                (None, _) => "no answer from revault-api".to_owned(),
             };
             Failure::new(
                 Exit::GaveUp,
                 format!("gave up after {waited:.1} s without a valid token ({cause})"),
             )
+        }
+        TokenError::HttpClient(cause) => {
+            Failure::other(format!("could not build the HTTP client: {cause}"))
         }
         other => Failure::other(other),
     }

@@ -2,6 +2,9 @@
 //! the secrets the core knows, and JSON errors keep only our own field names.
 
 use std::fmt;
+use std::time::Duration;
+
+use crate::transport_error::TransportCause;
 
 /// Why obtaining a token failed. Carried by [`crate::Event::RetryScheduled`]
 /// (transient) and [`crate::Event::Failed`] (callers fail at once).
@@ -332,13 +335,22 @@ pub enum TokenError {
     Failed(AuthError),
     /// No valid token arrived within the caller's wait; the core keeps
     /// trying in the background.
-    #[error("no valid token within {waited_ms} ms{}", last_error.as_ref().map(|e| format!(" (last error: {e})")).unwrap_or_default())]
+    #[error("no valid token within {waited:?}{}", last_error.as_ref().map(|e| format!(" (last error: {e})")).unwrap_or_default())]
     TimedOut {
         /// How long the caller waited.
-        waited_ms: u64,
+        waited: Duration,
         /// The most recent transient failure, if any.
         last_error: Option<AuthError>,
+        /// When that failure was the transport's: what the HTTP client
+        /// said (such as "invalid peer certificate: UnknownIssuer"),
+        /// sanitised. Also this error's `source()`.
+        #[source]
+        cause: Option<TransportCause>,
     },
+    /// The HTTP client could not be built (for reqwest: no TLS backend, an
+    /// unreadable certificate store, ...); nothing was sent.
+    #[error("could not build the HTTP client")]
+    HttpClient(#[source] TransportCause),
     /// The manager was shut down.
     #[error("the token manager was shut down")]
     Closed,

@@ -207,6 +207,7 @@ mod state;
 mod timebase;
 mod timer;
 mod transport;
+mod transport_error;
 
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -230,6 +231,7 @@ pub use crate::secret::{
     AccessToken, AccessTokenSecret, ApiKeySecret, RefreshToken, TokenGeneration,
 };
 pub use crate::transport::{AsyncTransport, BlockingTransport, Limits};
+pub use crate::transport_error::{MAX_CAUSE_CHARS, TransportCause, TransportError};
 
 /// Re-exported so drivers and users name one `http` version.
 pub use http;

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use http::{Request, Response};
 
-use crate::error::TransportErrorKind;
 use crate::request::Transmit;
+use crate::transport_error::TransportError;
 
 /// What a transport must enforce on one exchange.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,7 +17,7 @@ pub struct Limits {
     /// Give up after this long.
     pub timeout: Duration,
     /// Read at most this many body bytes; past that, fail with
-    /// [`TransportErrorKind::BodyTooLarge`].
+    /// [`crate::TransportErrorKind::BodyTooLarge`].
     pub max_body: usize,
 }
 
@@ -33,20 +33,24 @@ impl Transmit {
 
 /// A blocking HTTP client. Implementations must not follow redirects.
 pub trait BlockingTransport: Send + Sync + 'static {
-    /// Sends `request` and reads the answer within `limits`.
+    /// Sends `request` and reads the answer within `limits`. A failure
+    /// carries the client's own message as its cause, sanitised by
+    /// [`TransportError::with_cause`].
     fn send(
         &self,
         request: Request<Vec<u8>>,
         limits: Limits,
-    ) -> Result<Response<Vec<u8>>, TransportErrorKind>;
+    ) -> Result<Response<Vec<u8>>, TransportError>;
 }
 
 /// An async HTTP client. Implementations must not follow redirects.
 pub trait AsyncTransport: Send + Sync + 'static {
-    /// Sends `request` and reads the answer within `limits`.
+    /// Sends `request` and reads the answer within `limits`. A failure
+    /// carries the client's own message as its cause, sanitised by
+    /// [`TransportError::with_cause`].
     fn send(
         &self,
         request: Request<Vec<u8>>,
         limits: Limits,
-    ) -> impl Future<Output = Result<Response<Vec<u8>>, TransportErrorKind>> + Send;
+    ) -> impl Future<Output = Result<Response<Vec<u8>>, TransportError>> + Send;
 }

@@ -41,6 +41,8 @@ mod log;
 mod server;
 mod spec;
 mod state;
+#[cfg(feature = "tls")]
+mod tls;
 
 pub use config::{InvalidMockConfig, MockConfig};
 pub use fault::{Fault, Target};
@@ -49,3 +51,5 @@ pub use log::{LogCursor, LoggedRequest};
 pub use server::{MockServer, serve, serve_with_shutdown};
 pub use spec::{BASE_PATH, Endpoint};
 pub use state::{IssuedTokens, LOG_CAPACITY, MockState, TokenClaims, TokenKind};
+#[cfg(feature = "tls")]
+pub use tls::UntrustedTls;

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use revault_auth_async_std::{TokenManager, UreqTransport};
 use revault_auth_core::http::{Request, Response};
-use revault_auth_core::{ApiKeySecret, AsyncTransport, Config, Limits, TransportErrorKind};
+use revault_auth_core::{ApiKeySecret, AsyncTransport, Config, Limits, TransportError};
 use revault_auth_mock::{MockConfig, MockServer};
 
 /// Panics on its first `panics` sends (when called, or when first polled),
@@ -23,7 +23,7 @@ impl AsyncTransport for Panicky {
         &self,
         request: Request<Vec<u8>>,
         limits: Limits,
-    ) -> impl Future<Output = Result<Response<Vec<u8>>, TransportErrorKind>> + Send {
+    ) -> impl Future<Output = Result<Response<Vec<u8>>, TransportError>> + Send {
         let panic = (self.panics)
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
                 left.checked_sub(1)

@@ -9,6 +9,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tracing::Instrument;
 
 use futures_lite::FutureExt;
 use revault_auth_core::http::Request;
@@ -69,7 +70,8 @@ pub(crate) async fn run<R: Runtime>(
             storing = Some(Box::pin(R::unblock(move || job.run())));
         }
         if let Some((sent, request, limits)) = engine.poll_request(now) {
-            sending = Some((sent, send(&transport, sent, request, limits)));
+            let sending_now = send(&transport, &sent, request, limits);
+            sending = Some((sent, sending_now));
         }
         engine.settle(now);
 
@@ -138,21 +140,28 @@ pub(crate) async fn run<R: Runtime>(
 /// answers with a transport error instead of taking the driver down.
 fn send<'a>(
     transport: &'a impl AsyncTransport,
-    sent: Sent,
+    sent: &Sent,
     request: Request<Vec<u8>>,
     limits: Limits,
 ) -> Pending<'a, Answer> {
+    let id = sent.id();
     let panicked = move || {
-        tracing::warn!(request_id = sent.id().get(), "the transport panicked");
-        Err(TransportErrorKind::Other)
+        tracing::warn!(request_id = id.get(), "the transport panicked");
+        Err(TransportErrorKind::Other.into())
     };
-    match catch_unwind(AssertUnwindSafe(|| transport.send(request, limits))) {
-        Ok(sending) => Box::pin(async move {
-            AssertUnwindSafe(sending)
-                .catch_unwind()
-                .await
-                .unwrap_or_else(|_| panicked())
-        }),
+    let span = sent.span().clone();
+    let called =
+        span.in_scope(|| catch_unwind(AssertUnwindSafe(|| transport.send(request, limits))));
+    match called {
+        Ok(sending) => Box::pin(
+            async move {
+                AssertUnwindSafe(sending)
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|_| panicked())
+            }
+            .instrument(span),
+        ),
         Err(_) => Box::pin(std::future::ready(panicked())),
     }
 }

@@ -9,7 +9,7 @@ use std::time::{Instant, SystemTime};
 
 use revault_auth_core::http::{Request, Response};
 use revault_auth_core::{
-    AuthCore, Config, Event, Limits, Purpose, RequestId, TokenGeneration, TransportErrorKind,
+    AuthCore, Config, Event, Limits, Purpose, RequestId, TokenGeneration, TransportError,
 };
 
 use crate::command::{Applied, Command};
@@ -17,20 +17,33 @@ use crate::store::{StoreJob, StoreLink, StoreOutcome, TokenStore};
 use crate::{HEARTBEAT, Publication};
 
 /// What a transport answered.
-pub type Answer = Result<Response<Vec<u8>>, TransportErrorKind>;
+pub type Answer = Result<Response<Vec<u8>>, TransportError>;
+
+/// The `tracing` target of the span around each token request.
+pub const REQUEST_TARGET: &str = "revault_auth::request";
 
 /// A request handed to a transport: what its answer is fed back with.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Sent {
     id: RequestId,
     purpose: Purpose,
     at: Instant,
+    span: tracing::Span,
 }
 
 impl Sent {
     /// The core's id for it.
     pub fn id(&self) -> RequestId {
         self.id
+    }
+
+    /// The `token_request` span (target [`REQUEST_TARGET`]) around it:
+    /// `purpose`, `attempt` (1 for the first request since the last
+    /// answer that brought tokens), `request_id`, then once answered
+    /// `outcome` ("HTTP 200", or the transport error) and `duration_ms`.
+    /// Drivers send inside it, so an HTTP client's own spans nest there.
+    pub fn span(&self) -> &tracing::Span {
+        &self.span
     }
 }
 
@@ -40,6 +53,8 @@ pub struct Engine {
     core: AuthCore,
     publication: Arc<Publication>,
     store: Option<StoreLink>,
+    /// Requests sent since the last answer that brought tokens.
+    attempts: u32,
 }
 
 impl Engine {
@@ -56,6 +71,7 @@ impl Engine {
             core: AuthCore::new_seeded(config, Instant::now(), crate::seed::os_seed()),
             publication,
             store,
+            attempts: 0,
         }
     }
 
@@ -114,23 +130,46 @@ impl Engine {
         }
         let transmit = self.core.poll_transmit(now)?;
         let (id, purpose, limits) = (transmit.id, transmit.purpose, transmit.limits());
+        self.attempts = self.attempts.saturating_add(1);
+        let span = tracing::info_span!(
+            target: REQUEST_TARGET,
+            "token_request",
+            ?purpose,
+            attempt = self.attempts,
+            request_id = id.get(),
+            outcome = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
+        );
         tracing::debug!(request_id = id.get(), ?purpose, "sending token request");
         let sent = Sent {
             id,
             purpose,
             at: Instant::now(),
+            span,
         };
         Some((sent, transmit.into_request(), limits))
     }
 
     /// Feeds the core what the transport answered to `sent`.
     pub fn feed(&mut self, sent: Sent, answer: Answer) {
-        let Sent { id, purpose, at } = sent;
+        let Sent {
+            id,
+            purpose,
+            at,
+            span,
+        } = sent;
         let now = Instant::now();
         let elapsed_ms = now.saturating_duration_since(at).as_millis();
+        span.record("duration_ms", u64::try_from(elapsed_ms).unwrap_or(u64::MAX));
+        let _entered = span.enter();
         let current = match answer {
             Ok(response) => {
+                self.publication.note_transport_cause(None);
                 let status = response.status().as_u16();
+                span.record("outcome", format!("HTTP {status}"));
+                if response.status().is_success() {
+                    self.attempts = 0;
+                }
                 tracing::debug!(
                     request_id = id.get(),
                     ?purpose,
@@ -140,8 +179,17 @@ impl Engine {
                 );
                 self.core.handle_response(id, response, now)
             }
-            Err(kind) => {
-                tracing::debug!(request_id = id.get(), ?purpose, error = %kind, elapsed_ms, "transport error");
+            Err(TransportError { kind, cause }) => {
+                span.record("outcome", kind.to_string());
+                tracing::debug!(
+                    request_id = id.get(),
+                    ?purpose,
+                    error = %kind,
+                    cause = cause.as_ref().map(|cause| cause.as_str()),
+                    elapsed_ms,
+                    "transport error"
+                );
+                self.publication.note_transport_cause(cause);
                 self.core.handle_transport_error(id, kind, now)
             }
         };

@@ -61,7 +61,7 @@ pub mod store;
 mod token_ref;
 
 pub use crate::clock::{HEARTBEAT, WallClock};
-pub use crate::engine::{Answer, Engine, Sent};
+pub use crate::engine::{Answer, Engine, REQUEST_TARGET, Sent};
 pub use crate::manager::{Builder, DEFAULT_WAIT, Manager, NamedRuntime};
 pub use crate::publication::{EVENT_CAPACITY, Publication};
 pub use crate::reader::TokenReader;

@@ -12,6 +12,7 @@ use event_listener::EventListener;
 use revault_auth_core::http::Uri;
 use revault_auth_core::{
     AccessToken, AuthCore, AuthError, ErrorClass, Event, Phase, TokenError, TokenGeneration,
+    TransportCause,
 };
 use tokio::sync::broadcast;
 
@@ -61,6 +62,9 @@ struct Status {
     fatal: Option<AuthError>,
     /// The latest error, reported by a caller that timed out.
     last_error: Option<AuthError>,
+    /// What the HTTP client said about the latest transport failure: the
+    /// cause of `last_error` when that is a transport error.
+    transport_cause: Option<TransportCause>,
 }
 
 /// The token, status and events a driver publishes from its
@@ -219,9 +223,14 @@ impl Publication {
             return Some(Err(TokenError::Failed(error.clone())));
         }
         deadline.filter(|deadline| now >= *deadline).map(|_| {
+            let cause = match &status.last_error {
+                Some(AuthError::Transport(_)) => status.transport_cause.clone(),
+                _ => None,
+            };
             Err(TokenError::TimedOut {
-                waited_ms: millis(now.saturating_duration_since(started)),
+                waited: now.saturating_duration_since(started),
                 last_error: status.last_error.clone(),
+                cause,
             })
         })
     }
@@ -259,6 +268,13 @@ impl Publication {
     }
 
     // ----- writers -----------------------------------------------------------
+
+    /// Keeps what the HTTP client said about the transport failure the
+    /// core is about to hear of (`None` after an answer), to hand to
+    /// callers that time out with it.
+    pub fn note_transport_cause(&self, cause: Option<TransportCause>) {
+        lock(&self.status).transport_cause = cause;
+    }
 
     /// revault-api answered 401 to a call made with `token`. When `token`
     /// is the last one published here (the value or a copy of it), it and

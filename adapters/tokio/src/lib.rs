@@ -18,7 +18,9 @@
 //!         ApiKeySecret::new(std::env::var("REVAULT_API_KEY_SECRET")?),
 //!     )
 //!     .build()?;
-//!     let manager = TokenManager::new(config)?; // or TokenManager::from_env()?
+//!     // Or `TokenManager::from_env()?`, or your own client (proxy, roots,
+//!     // pool): `TokenManager::with_reqwest_client(config, client)?`.
+//!     let manager = TokenManager::new(config)?;
 //!
 //!     let client = reqwest::Client::new();
 //!     // A `TokenRef` may be held across the request's `.await`.
@@ -91,7 +93,13 @@
 //! are documented.
 //!
 //! ## Transport
-//! The default transport is a `reqwest` 0.12 client (rustls) that never
+//! The default transport is a `reqwest` 0.13 client (rustls, the platform verifier) trusting the
+//! platform's certificate roots (the system store, or the file named by
+//! `SSL_CERT_FILE`: a private CA or a TLS-inspecting proxy installed there
+//! is trusted); the `webpki-roots` feature adds the bundled Mozilla roots.
+//! A transport failure keeps the client's own words (such as "invalid peer
+//! certificate: UnknownIssuer"), sanitised, as the `cause` of
+//! [`TokenError::TimedOut`] and its `source()`. It never
 //! follows redirects, applies the core's per-request timeout, stops reading a
 //! body past the core's size cap, and never logs bodies or headers. With
 //! [`TokenManager::with_reqwest_client`] your own client is used; since it
@@ -105,9 +113,13 @@
 //! error.
 //!
 //! ## Logs and events
-//! `tracing` debug events name each request (id, purpose) and its outcome
-//! (status or transport error kind, elapsed time); none carries a body, a
-//! header or a secret. The background task logs to the `tracing` subscriber
+//! Each token request runs in an info span `token_request` (target
+//! `revault_auth::request`) with `purpose`, `attempt`, `request_id`,
+//! `outcome` ("HTTP 200" or the transport error kind) and `duration_ms`;
+//! the HTTP client's own spans nest inside it. `tracing` debug events name
+//! each request (id, purpose) and its outcome (status or transport error
+//! kind and its cause, elapsed time); none carries a body, a header or a
+//! secret. The background task logs to the `tracing` subscriber
 //! that was current where the manager was built (even a thread-local one).
 //! [`TokenManager::subscribe`](Manager::subscribe) forwards the core's [`Event`]s, which carry
 //! no secret either.
@@ -116,8 +128,8 @@ use std::future::Future;
 use std::ops::Deref;
 use std::time::Duration;
 
+use revault_auth_core::TransportCause;
 use revault_auth_core::http::Uri;
-use revault_auth_core::{AuthError, TransportErrorKind};
 use revault_auth_shared::Manager;
 
 pub use crate::runtime::Tokio;
@@ -152,13 +164,13 @@ impl Deref for TokenManager {
 
 impl TokenManager {
     /// A manager using the default transport: a `reqwest` client that never
-    /// follows redirects. Must be called inside a tokio runtime.
+    /// follows redirects and trusts the platform's roots. Must be called
+    /// inside a tokio runtime. [`TokenError::HttpClient`] if the client
+    /// cannot be built (for example an unreadable root store).
     pub fn new(config: Config) -> Result<Self, TokenError> {
         runtime::current()?;
-        let transport = ReqwestTransport::new().map_err(|_| {
-            tracing::warn!("could not build the HTTP client");
-            TokenError::Failed(AuthError::Transport(TransportErrorKind::Other))
-        })?;
+        let transport = ReqwestTransport::new()
+            .map_err(|error| TokenError::HttpClient(TransportCause::from_error(&error)))?;
         Self::builder(config, transport).build()
     }
 
@@ -166,7 +178,10 @@ impl TokenManager {
     /// `REVAULT_API_KEY_ID` and `REVAULT_API_KEY_SECRET` (or
     /// `REVAULT_API_KEY_SECRET_FILE`, a file holding the secret, as secrets
     /// are mounted in containers), with the default
-    /// transport. Must be called inside a tokio runtime.
+    /// transport. Must be called inside a tokio runtime. For your own
+    /// client with the same variables, build the configuration with
+    /// [`revault_auth_shared::env::config_from_env`] and pass it to
+    /// [`with_reqwest_client`](Self::with_reqwest_client).
     pub fn from_env() -> Result<Self, TokenError> {
         let config = revault_auth_shared::env::config_from_env()?.build()?;
         Self::new(config)

@@ -1,11 +1,11 @@
-//! The default transport: reqwest 0.12, no redirects, capped bodies, no
+//! The default transport: reqwest 0.13, no redirects, capped bodies, no
 //! proxy for plain http to loopback.
 
 use std::future::Future;
 use std::sync::OnceLock;
 
 use revault_auth_core::http::{Request, Response};
-use revault_auth_core::{AsyncTransport, Limits, TransportErrorKind, is_loopback};
+use revault_auth_core::{AsyncTransport, Limits, TransportError, TransportErrorKind, is_loopback};
 
 /// The default transport: a `reqwest` client behind [`AsyncTransport`]
 /// (for [`TokenManager::builder`](crate::TokenManager::builder)). reqwest
@@ -46,10 +46,7 @@ impl ReqwestTransport {
 
     /// The client for `request`: one without any proxy for plain http to
     /// loopback.
-    fn client_for(
-        &self,
-        request: &Request<Vec<u8>>,
-    ) -> Result<&reqwest::Client, TransportErrorKind> {
+    fn client_for(&self, request: &Request<Vec<u8>>) -> Result<&reqwest::Client, TransportError> {
         let uri = request.uri();
         let plain_loopback =
             uri.scheme_str() == Some("http") && uri.host().is_some_and(is_loopback);
@@ -63,7 +60,7 @@ impl ReqwestTransport {
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .build()
-            .map_err(|_| TransportErrorKind::Other)?;
+            .map_err(|error| TransportError::with_cause(TransportErrorKind::Other, &error))?;
         Ok(self.direct.get_or_init(|| direct))
     }
 }
@@ -73,13 +70,13 @@ impl AsyncTransport for ReqwestTransport {
         &self,
         request: Request<Vec<u8>>,
         limits: Limits,
-    ) -> impl Future<Output = Result<Response<Vec<u8>>, TransportErrorKind>> + Send {
+    ) -> impl Future<Output = Result<Response<Vec<u8>>, TransportError>> + Send {
         let client = self.client_for(&request);
         async move {
             let client = client?;
             tokio::time::timeout(limits.timeout, exchange(client, request, limits))
                 .await
-                .unwrap_or(Err(TransportErrorKind::Timeout))
+                .unwrap_or(Err(TransportErrorKind::Timeout.into()))
         }
     }
 }
@@ -93,12 +90,13 @@ async fn exchange(
     client: &reqwest::Client,
     request: Request<Vec<u8>>,
     limits: Limits,
-) -> Result<Response<Vec<u8>>, TransportErrorKind> {
+) -> Result<Response<Vec<u8>>, TransportError> {
     let (parts, body) = request.into_parts();
     // The core's bodies are JSON; `String` is an `http_body::Body`.
     let body = String::from_utf8(body).map_err(|_| TransportErrorKind::Other)?;
     let request = Request::from_parts(parts, reqwest::Body::wrap(body));
-    let mut request = reqwest::Request::try_from(request).map_err(|_| TransportErrorKind::Other)?;
+    let mut request = reqwest::Request::try_from(request)
+        .map_err(|error| TransportError::with_cause(TransportErrorKind::Other, &error))?;
     *request.timeout_mut() = Some(limits.timeout);
     let url = request.url().clone();
 
@@ -108,11 +106,11 @@ async fn exchange(
             status = response.status().as_u16(),
             "the HTTP client followed a redirect; answer refused"
         );
-        return Err(TransportErrorKind::Other);
+        return Err(TransportErrorKind::Other.into());
     }
     let too_large = || {
         tracing::debug!(limit = limits.max_body, "response body too large; refused");
-        TransportErrorKind::BodyTooLarge
+        TransportError::from(TransportErrorKind::BodyTooLarge)
     };
     let max_body = u64::try_from(limits.max_body).unwrap_or(u64::MAX);
     if response
@@ -138,10 +136,11 @@ async fn exchange(
     Ok(answer)
 }
 
-/// Maps a reqwest error to a kind. The error itself is not logged: its text
-/// is the client's, and we promise never to log more than we know is safe.
-fn classify(error: reqwest::Error) -> TransportErrorKind {
-    if error.is_timeout() {
+/// Maps a reqwest error to a kind, with the error's source chain as the
+/// cause ([`TransportError::with_cause`] strips URLs of anything but their
+/// origin and path).
+fn classify(error: reqwest::Error) -> TransportError {
+    let kind = if error.is_timeout() {
         TransportErrorKind::Timeout
     } else if error.is_connect() {
         TransportErrorKind::Connect
@@ -149,5 +148,6 @@ fn classify(error: reqwest::Error) -> TransportErrorKind {
         TransportErrorKind::Io
     } else {
         TransportErrorKind::Other
-    }
+    };
+    TransportError::with_cause(kind, &error)
 }

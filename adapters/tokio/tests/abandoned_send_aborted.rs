@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use revault_auth_core::http::{Request, Response};
-use revault_auth_core::{ApiKeySecret, AsyncTransport, Config, Limits, TransportErrorKind};
+use revault_auth_core::{ApiKeySecret, AsyncTransport, Config, Limits, TransportError};
 use revault_auth_tokio::{TokenError, TokenManager};
 
 /// Counts sends started and sends still alive (not yet dropped).
@@ -31,7 +31,7 @@ impl AsyncTransport for Hanging {
         &self,
         _: Request<Vec<u8>>,
         _: Limits,
-    ) -> impl Future<Output = Result<Response<Vec<u8>>, TransportErrorKind>> + Send {
+    ) -> impl Future<Output = Result<Response<Vec<u8>>, TransportError>> + Send {
         self.started.fetch_add(1, Ordering::SeqCst);
         self.alive.fetch_add(1, Ordering::SeqCst);
         let alive = Alive(Arc::clone(&self.alive));

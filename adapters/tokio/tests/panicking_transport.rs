@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use revault_auth_core::http::{Request, Response};
-use revault_auth_core::{ApiKeySecret, AsyncTransport, Config, Limits, TransportErrorKind};
+use revault_auth_core::{ApiKeySecret, AsyncTransport, Config, Limits, TransportError};
 use revault_auth_mock::{MockConfig, MockServer};
 use revault_auth_tokio::{ReqwestTransport, TokenManager};
 
@@ -22,7 +22,7 @@ impl AsyncTransport for PanicsOnce {
         &self,
         request: Request<Vec<u8>>,
         limits: Limits,
-    ) -> impl Future<Output = Result<Response<Vec<u8>>, TransportErrorKind>> + Send {
+    ) -> impl Future<Output = Result<Response<Vec<u8>>, TransportError>> + Send {
         let panic = !self.panicked.swap(true, Ordering::SeqCst);
         let sending = (!panic).then(|| self.inner.send(request, limits));
         async move {

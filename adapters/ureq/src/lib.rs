@@ -498,11 +498,13 @@ impl BlockingTokenManager {
 
         // A panicking transport must not leave `sending` set for ever.
         let transport = &self.inner.transport;
-        let answer = catch_unwind(AssertUnwindSafe(|| transport.send(request, limits)))
-            .unwrap_or_else(|_| {
-                tracing::warn!(request_id = sent.id().get(), "the transport panicked");
-                Err(TransportErrorKind::Other)
-            });
+        let answer = catch_unwind(AssertUnwindSafe(|| {
+            sent.span().in_scope(|| transport.send(request, limits))
+        }))
+        .unwrap_or_else(|_| {
+            tracing::warn!(request_id = sent.id().get(), "the transport panicked");
+            Err(TransportErrorKind::Other.into())
+        });
 
         let mut state = self.lock();
         state.sending = false;

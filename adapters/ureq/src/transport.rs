@@ -4,7 +4,10 @@
 use std::io::Read;
 
 use revault_auth_core::http::{Request, Response};
-use revault_auth_core::{BlockingTransport, Limits, TransportErrorKind, is_loopback};
+use revault_auth_core::{
+    BlockingTransport, Limits, TransportError, TransportErrorKind, is_loopback,
+};
+use ureq::tls::{RootCerts, TlsConfig};
 use zeroize::Zeroize;
 
 /// The default transport: a ureq 3 [`ureq::Agent`] that never follows
@@ -27,9 +30,18 @@ impl Default for UreqTransport {
 }
 
 impl UreqTransport {
-    /// A transport with its own agent.
+    /// A transport with its own agent, trusting the platform's certificate
+    /// roots (a private CA installed on the system, or named by
+    /// `SSL_CERT_FILE`, is trusted), or with the `webpki-roots` feature the
+    /// bundled Mozilla roots.
     pub fn new() -> Self {
+        let roots = if cfg!(feature = "webpki-roots") {
+            RootCerts::WebPki
+        } else {
+            RootCerts::PlatformVerifier
+        };
         let config = ureq::Agent::config_builder()
+            .tls_config(TlsConfig::builder().root_certs(roots).build())
             .max_redirects(0)
             .http_status_as_error(false)
             .build();
@@ -48,12 +60,12 @@ impl BlockingTransport for UreqTransport {
         &self,
         request: Request<Vec<u8>>,
         limits: Limits,
-    ) -> Result<Response<Vec<u8>>, TransportErrorKind> {
+    ) -> Result<Response<Vec<u8>>, TransportError> {
         let uri = request.uri();
         let plain_loopback =
             uri.scheme_str() == Some("http") && uri.host().is_some_and(is_loopback);
         if uri.scheme_str() != Some("https") && !plain_loopback {
-            return Err(TransportErrorKind::Other);
+            return Err(TransportErrorKind::Other.into());
         }
         let mut configure = self.agent.configure_request(request);
         if plain_loopback {
@@ -73,7 +85,7 @@ impl BlockingTransport for UreqTransport {
             .read_to_end(&mut bytes);
         let refused = match read {
             Err(error) => kind(ureq::Error::from(error)),
-            Ok(_) if bytes.len() > limits.max_body => TransportErrorKind::BodyTooLarge,
+            Ok(_) if bytes.len() > limits.max_body => TransportErrorKind::BodyTooLarge.into(),
             Ok(_) => return Ok(Response::from_parts(parts, bytes)),
         };
         bytes.zeroize();
@@ -81,7 +93,15 @@ impl BlockingTransport for UreqTransport {
     }
 }
 
-fn kind(error: ureq::Error) -> TransportErrorKind {
+/// Maps a ureq error to a kind, with the error's source chain as the cause
+/// ([`TransportError::with_cause`] strips URLs of anything but their origin
+/// and path).
+fn kind(error: ureq::Error) -> TransportError {
+    let kind = classify(&error);
+    TransportError::with_cause(kind, &error)
+}
+
+fn classify(error: &ureq::Error) -> TransportErrorKind {
     use std::io::ErrorKind;
     match error {
         ureq::Error::Timeout(_) => TransportErrorKind::Timeout,

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use revault_auth_core::http::{Request, Response};
-use revault_auth_core::{ApiKeySecret, BlockingTransport, Config, Limits, TransportErrorKind};
+use revault_auth_core::{ApiKeySecret, BlockingTransport, Config, Limits, TransportError};
 use revault_auth_mock::{MockConfig, MockServer};
 use revault_auth_ureq::{BlockingTokenManager, UreqTransport};
 
@@ -19,7 +19,7 @@ impl BlockingTransport for PanicsOnce {
         &self,
         request: Request<Vec<u8>>,
         limits: Limits,
-    ) -> Result<Response<Vec<u8>>, TransportErrorKind> {
+    ) -> Result<Response<Vec<u8>>, TransportError> {
         let first = !self.panicked.swap(true, Ordering::SeqCst);
         assert!(!first, "a transport that panics");
         self.inner.send(request, limits)

@@ -10,6 +10,7 @@ use http::{Request, Response};
 use crate::error::TransportErrorKind;
 use crate::testing::server::{Answer, ScriptedServer};
 use crate::transport::{AsyncTransport, BlockingTransport, Limits};
+use crate::transport_error::TransportError;
 
 /// A [`ScriptedServer`] behind both transport traits. The wall clock comes
 /// from `clock` (adapters pass `SystemTime::now`; the core reads no clock).
@@ -42,15 +43,12 @@ impl ScriptedTransport {
         self.server.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn exchange(
-        &self,
-        request: &Request<Vec<u8>>,
-    ) -> Result<Response<Vec<u8>>, TransportErrorKind> {
+    fn exchange(&self, request: &Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
         let wall = (self.clock)();
         match self.server().answer(request, wall) {
             Answer::Response(response) => Ok(response),
-            Answer::TransportError(kind) => Err(kind),
-            Answer::Silence => Err(TransportErrorKind::Timeout),
+            Answer::TransportError(kind) => Err(kind.into()),
+            Answer::Silence => Err(TransportErrorKind::Timeout.into()),
         }
     }
 }
@@ -60,7 +58,7 @@ impl BlockingTransport for ScriptedTransport {
         &self,
         request: Request<Vec<u8>>,
         _limits: Limits,
-    ) -> Result<Response<Vec<u8>>, TransportErrorKind> {
+    ) -> Result<Response<Vec<u8>>, TransportError> {
         self.exchange(&request)
     }
 }
@@ -70,8 +68,7 @@ impl AsyncTransport for ScriptedTransport {
         &self,
         request: Request<Vec<u8>>,
         _limits: Limits,
-    ) -> impl std::future::Future<Output = Result<Response<Vec<u8>>, TransportErrorKind>> + Send
-    {
+    ) -> impl std::future::Future<Output = Result<Response<Vec<u8>>, TransportError>> + Send {
         std::future::ready(self.exchange(&request))
     }
 }
