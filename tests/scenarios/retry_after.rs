@@ -23,7 +23,11 @@ async fn retry_after_is_honoured<M: Manager>() {
             Ok(token) => break token,
             Err(TokenError::TimedOut { last_error, .. }) => {
                 assert_eq!(last_error, Some(AuthError::RateLimited { status: 429 }));
-                assert_eq!(server.token_requests(), 1, "nothing before Retry-After");
+                // Past Retry-After the retry may be on its way as a wait
+                // times out; the log's gap below checks its timing.
+                if started.elapsed() < Duration::from_secs(1) {
+                    assert_eq!(server.token_requests(), 1, "nothing before Retry-After");
+                }
                 timeouts += 1;
             }
             Err(other) => panic!("unexpected {other:?}"),
