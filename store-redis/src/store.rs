@@ -113,6 +113,11 @@ impl RedisStore {
             .redis_settings()
             .password()
             .map(|password| Zeroizing::new(password.to_owned()));
+        // rustls picks its crypto provider from its crate features; with
+        // both ring (the redis client's) and aws-lc-rs (reqwest's) in one
+        // program it cannot, and panics at the first `rediss://` handshake.
+        // Choose ring for the process, unless the program chose already.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = Client::open(info).map_err(refused)?;
         Ok(Self {
             pool: Arc::new(Pool::new(
