@@ -10,10 +10,20 @@
 //! writes, so the cost does not grow with the number of threads) and never
 //! touches the published token's count.
 //!
+//! A clone of the thread's `Copy` is still an atomic increment (and its
+//! drop a decrement): uncontended, but the two cost more than the rest of
+//! the read. So a thread also keeps back a few handles of its current
+//! `Copy`: a [`TokenRef`](crate::TokenRef) dropped on the thread that got
+//! it gives its handle back ([`give_back`]) instead of decrementing, and
+//! the next read takes it ([`current`]) instead of incrementing. A read in
+//! a loop then writes no atomic at all. A handle dropped on another thread,
+//! or past [`SPARES`], is released as usual.
+//!
 //! What a thread keeps, and for how long: for each of the last [`SLOTS`]
 //! publications it read, the version it last saw and that version's `Copy`
 //! (one count on the published token, which keeps it in memory, and its
-//! own `Bearer` header value, about as long as the token). They stay until
+//! own `Bearer` header value, about as long as the token), with up to
+//! [`SPARES`] handles of that `Copy` kept back. They stay until
 //! the thread's next read of that publication after the token changed,
 //! until it reads `SLOTS` other publications, or until the thread exits.
 //! A withdrawn token may thus stay in the memory of a thread that stopped
@@ -33,6 +43,11 @@ use zeroize::Zeroizing;
 /// Publications a thread keeps a copy for; a thread reading more drops the
 /// one it read least recently.
 pub(crate) const SLOTS: usize = 4;
+
+/// Handles of its current `Copy` a thread keeps back for its next reads:
+/// as many `TokenRef`s as a thread holds at once (its requests in flight)
+/// come back to it without an atomic write.
+pub(crate) const SPARES: usize = 16;
 
 /// One thread's copy of a published token: the token itself (one strong
 /// count on the published `Arc`) and a header value no other thread holds.
@@ -94,6 +109,9 @@ struct Slot {
     version: u64,
     /// `None`: the publication served nothing at that version.
     copy: Option<Arc<Copy>>,
+    /// Handles of `copy`, given back by dropped `TokenRef`s, for the next
+    /// reads; room for [`SPARES`], made with the slot.
+    spares: Vec<Arc<Copy>>,
 }
 
 impl Slot {
@@ -101,7 +119,15 @@ impl Slot {
         source: 0,
         version: 0,
         copy: None,
+        spares: Vec::new(),
     };
+
+    /// A handle of this slot's copy: a spare when there is one, else a
+    /// clone.
+    fn handle(&mut self) -> Option<Arc<Copy>> {
+        let copy = self.copy.as_ref()?;
+        Some(self.spares.pop().unwrap_or_else(|| Arc::clone(copy)))
+    }
 }
 
 thread_local! {
@@ -123,9 +149,9 @@ pub(crate) fn current(
     debug_assert_ne!(source, 0, "source 0 marks an unused slot");
     let cached = SLOTS_OF_THIS_THREAD
         .try_with(|slots| {
-            let slots = slots.try_borrow().ok()?;
-            let first = &slots[0];
-            (first.source == source && first.version == version).then(|| first.copy.clone())
+            let mut slots = slots.try_borrow_mut().ok()?;
+            let first = &mut slots[0];
+            (first.source == source && first.version == version).then(|| first.handle())
         })
         .ok()
         .flatten();
@@ -158,6 +184,7 @@ fn refresh(
             source,
             version,
             copy: copy.clone(),
+            spares: Vec::with_capacity(SPARES),
         };
         Some(std::mem::replace(&mut slots[0], fresh))
     });
@@ -176,10 +203,38 @@ fn promote(source: u64, version: u64) -> Option<Option<Arc<Copy>>> {
                 .iter()
                 .position(|slot| slot.source == source && slot.version == version)?;
             slots[..=index].rotate_right(1);
-            Some(slots[0].copy.clone())
+            Some(slots[0].handle())
         })
         .ok()
         .flatten()
+}
+
+/// Takes back a handle of a `Copy` this thread serves now, for its next
+/// read; any other handle (another thread's copy, a replaced one, one past
+/// [`SPARES`]) is released.
+#[inline]
+pub(crate) fn give_back(handle: Arc<Copy>) {
+    let released = SLOTS_OF_THIS_THREAD
+        .try_with(|slots| {
+            let Ok(mut slots) = slots.try_borrow_mut() else {
+                return Some(handle);
+            };
+            let first = &mut slots[0];
+            let current = first
+                .copy
+                .as_ref()
+                .is_some_and(|copy| Arc::ptr_eq(copy, &handle));
+            if current && first.spares.len() < first.spares.capacity() {
+                first.spares.push(handle);
+                None
+            } else {
+                Some(handle)
+            }
+        })
+        .ok()
+        .flatten();
+    // Released here, outside the borrow.
+    drop(released);
 }
 
 #[cfg(test)]
@@ -193,5 +248,85 @@ mod tests {
         assert_eq!(own, shared);
         assert!(own.is_sensitive());
         assert_ne!(own.as_bytes().as_ptr(), shared.as_bytes().as_ptr());
+    }
+
+    /// A token, as a core serves it.
+    fn token() -> Arc<AccessToken> {
+        let config = revault_auth_core::Config::builder(
+            "https://revault.invalid/v1/rest",
+            "workspace",
+            "key-id",
+            revault_auth_core::ApiKeySecret::new("key-secret"),
+        )
+        .build()
+        .expect("config");
+        let mut harness =
+            revault_auth_core::testing::Harness::new(config, std::time::Instant::now());
+        harness.start();
+        harness.advance(std::time::Duration::from_secs(1));
+        Arc::new(harness.token().expect("a token").clone())
+    }
+
+    /// A handle of the thread's copy of what `source` serves at `version`.
+    fn read(source: u64, version: u64, token: &Arc<AccessToken>) -> Arc<Copy> {
+        current(source, version, || Some(Arc::clone(token))).expect("a copy")
+    }
+
+    #[test]
+    fn a_handle_given_back_serves_the_next_read_without_a_new_count() {
+        let published = token();
+        let first = read(101, 1, &published);
+        // The slot's own handle, `first` and `watch`.
+        let watch = Arc::clone(&first);
+        give_back(first);
+        assert_eq!(Arc::strong_count(&watch), 3, "the handle was released");
+        let second = read(101, 1, &published);
+        assert_eq!(
+            Arc::strong_count(&watch),
+            3,
+            "the read cloned instead of taking the spare"
+        );
+        assert!(Arc::ptr_eq(&second, &watch));
+        give_back(second);
+    }
+
+    #[test]
+    fn a_thread_keeps_back_at_most_spares_handles() {
+        let published = token();
+        let held: Vec<_> = (0..SPARES + 5).map(|_| read(102, 1, &published)).collect();
+        let copy = Arc::clone(&held[0]);
+        let all = Arc::strong_count(&copy);
+        for handle in held {
+            give_back(handle);
+        }
+        // The slot's own handle, `copy`, and SPARES kept back.
+        assert_eq!(Arc::strong_count(&copy), 2 + SPARES);
+        assert!(all > 2 + SPARES);
+    }
+
+    #[test]
+    fn a_handle_of_a_replaced_copy_is_released_not_kept() {
+        let old = token();
+        let stale = read(103, 1, &old);
+        let fresh = read(103, 2, &token());
+        let watch = Arc::clone(&stale);
+        give_back(stale);
+        assert_eq!(
+            Arc::strong_count(&watch),
+            1,
+            "a replaced copy was kept back"
+        );
+        give_back(fresh);
+    }
+
+    #[test]
+    fn a_spare_is_never_served_for_a_newer_version() {
+        let old = token();
+        let handle = read(104, 1, &old);
+        give_back(handle);
+        let new = token();
+        let served = read(104, 2, &new);
+        assert!(Arc::ptr_eq(served.token(), &new));
+        give_back(served);
     }
 }

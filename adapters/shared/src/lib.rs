@@ -38,8 +38,9 @@
 //!
 //! Each thread keeps, for each of the last four managers it read, one
 //! count on the token it last read and its own copy of that token's
-//! `Authorization` header value, until its next read after the token
-//! changed, until it reads four other managers, or until it exits. A
+//! `Authorization` header value (with up to sixteen handles of that copy
+//! kept back from dropped `TokenRef`s, so reads in a loop write no
+//! atomic), until its next read after the token changed, until it reads four other managers, or until it exits. A
 //! withdrawn token may stay that long in the memory of a thread that
 //! stopped reading; it is never served again, and it and the thread's
 //! header copy are zeroized when the last handle to them is dropped.

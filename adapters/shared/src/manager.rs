@@ -4,7 +4,9 @@
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use revault_auth_core::http::{HeaderValue, Uri};
@@ -173,10 +175,10 @@ impl<R: Runtime> Manager<R> {
     /// ([`TokenError::TimedOut`], with the last transient error). However
     /// many callers wait, the server sees one request at a time.
     #[inline]
-    pub async fn token(&self) -> Result<TokenRef, TokenError> {
-        match self.try_token() {
-            Some(token) => Ok(token),
-            None => self.wait_for_token().await,
+    pub fn token(&self) -> impl Future<Output = Result<TokenRef, TokenError>> + Send + '_ {
+        TokenFuture {
+            manager: self,
+            waiting: None,
         }
     }
 
@@ -286,5 +288,49 @@ impl<R: Runtime> TokenSource for Manager<R> {
 
     fn api(&self) -> &Uri {
         self.publication.api()
+    }
+}
+
+/// What [`Manager::token`] returns. Two words until it has to wait: its
+/// first poll reads the published token as [`Manager::try_token`] does and
+/// is ready when there is one; only then does it build the wait, whose
+/// future (a timer and a listener) lives in a box of its own. An `async fn`
+/// would carry that wait inline, and a future that large is neither built
+/// nor polled inline in the caller's loop: the cached read would pay a call
+/// and a copy it never uses.
+struct TokenFuture<'a, R> {
+    manager: &'a Manager<R>,
+    waiting: Option<Waiting<'a>>,
+}
+
+/// The wait for a token, boxed.
+type Waiting<'a> = Pin<Box<dyn Future<Output = Result<TokenRef, TokenError>> + Send + 'a>>;
+
+impl<R: Runtime> Future for TokenFuture<'_, R> {
+    type Output = Result<TokenRef, TokenError>;
+
+    // Always inlined, with the wait out of line: the output is as large as
+    // a `TokenError`, and returned from a call it goes through memory the
+    // caller reads back at once, a store-to-load stall that costs more
+    // than the read itself. Inlined, a ready token stays in a register.
+    #[inline(always)]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if self.waiting.is_none()
+            && let Some(token) = self.manager.try_token()
+        {
+            return Poll::Ready(Ok(token));
+        }
+        self.poll_wait(cx)
+    }
+}
+
+impl<R: Runtime> TokenFuture<'_, R> {
+    #[inline(never)]
+    fn poll_wait(&mut self, cx: &mut Context<'_>) -> Poll<Result<TokenRef, TokenError>> {
+        let manager = self.manager;
+        self.waiting
+            .get_or_insert_with(|| Box::pin(manager.wait_for_token()))
+            .as_mut()
+            .poll(cx)
     }
 }
