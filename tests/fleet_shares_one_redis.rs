@@ -270,7 +270,6 @@ fn redis_killed_and_restarted_empty_spends_no_refresh_token_twice() {
 }
 
 #[test]
-#[ignore = "fails on the wait: 0 refused refreshes, but a caller waits about 3.1 s for a token (the frozen Redis costs the lock attempt its 2 s I/O timeout, and a second store call before the login's tokens are served), more than the 2 s request timeout"]
 fn redis_frozen_for_5_s_spends_no_refresh_token_twice() {
     let _one = ONE_FLEET.lock().unwrap_or_else(PoisonError::into_inner);
     let Some(mut redis) = RedisServer::start() else {

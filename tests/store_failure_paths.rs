@@ -16,7 +16,7 @@ use revault_auth::SavedTokens;
 use revault_auth::tokio::{
     FileStore, ReqwestTransport, SessionKey, StoreError, TokenManager, TokenStore, UpdateGuard,
 };
-use revault_auth_mock::{Endpoint, MockServer};
+use revault_auth_mock::{Endpoint, Fault, MockServer, Target};
 use tracing_subscriber::layer::SubscriberExt as _;
 
 /// What the fake store does with each call.
@@ -26,9 +26,17 @@ enum Mode {
     LockTimesOut,
     /// Every call fails as a store server that does not answer.
     Unreachable,
+    /// Every call fails as a store server that stopped (SIGSTOP) does:
+    /// after [`FROZEN_FOR`]; the lock at its deadline (a waiter that began
+    /// polling the lock before the server stopped waits that long).
+    Frozen,
     /// Every call works.
     Up,
 }
+
+/// How long a call to a frozen store takes to fail: a server store's I/O
+/// timeout, as long as the request timeout here.
+const FROZEN_FOR: Duration = Duration::from_secs(2);
 
 /// One call the store saw.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,19 +71,29 @@ impl FaultyStore {
         self.calls.lock().expect("calls").clone()
     }
 
-    /// Records `call`; the error to fail it with, if it fails.
-    fn call(&self, call: Call, fails_in: Mode) -> Result<(), StoreError> {
-        self.calls
-            .lock()
-            .expect("calls")
-            .push((Instant::now(), call));
+    /// Records `call` (bounded by `deadline`); the error to fail it with,
+    /// if it fails.
+    fn call(
+        &self,
+        call: Call,
+        fails_in: Mode,
+        deadline: Option<Instant>,
+    ) -> Result<(), StoreError> {
+        let started = Instant::now();
+        self.calls.lock().expect("calls").push((started, call));
         let mode = *self.mode.lock().expect("mode");
+        let unreachable = |kind| StoreError::Unreachable {
+            operation: "reach",
+            store: "redis://127.0.0.1:1".to_owned(),
+            source: io::Error::from(kind),
+        };
         match mode {
-            Mode::Unreachable => Err(StoreError::Unreachable {
-                operation: "reach",
-                store: "redis://127.0.0.1:1".to_owned(),
-                source: io::Error::from(io::ErrorKind::ConnectionRefused),
-            }),
+            Mode::Unreachable => Err(unreachable(io::ErrorKind::ConnectionRefused)),
+            Mode::Frozen => {
+                let until = deadline.unwrap_or(started + FROZEN_FOR);
+                std::thread::sleep(until.saturating_duration_since(Instant::now()));
+                Err(unreachable(io::ErrorKind::TimedOut))
+            }
             Mode::LockTimesOut if fails_in == Mode::LockTimesOut => Err(StoreError::LockTimeout {
                 path: "tokens.json.update.lock".into(),
                 waited: Duration::ZERO,
@@ -87,7 +105,7 @@ impl FaultyStore {
 
 impl TokenStore for FaultyStore {
     fn load(&self, session: &SessionKey) -> Result<Option<SavedTokens>, StoreError> {
-        self.call(Call::Load, Mode::Up)?;
+        self.call(Call::Load, Mode::Up, None)?;
         self.inner.load(session)
     }
 
@@ -97,7 +115,7 @@ impl TokenStore for FaultyStore {
         deadline: Instant,
     ) -> Result<UpdateGuard, StoreError> {
         let allowed = deadline.saturating_duration_since(Instant::now());
-        self.call(Call::Lock(allowed), Mode::LockTimesOut)?;
+        self.call(Call::Lock(allowed), Mode::LockTimesOut, Some(deadline))?;
         self.inner.lock_for_update(session, deadline)
     }
 
@@ -107,7 +125,7 @@ impl TokenStore for FaultyStore {
         tokens: &SavedTokens,
         expected_version: Option<u64>,
     ) -> Result<u64, StoreError> {
-        self.call(Call::Save, Mode::Up)?;
+        self.call(Call::Save, Mode::Up, None)?;
         self.inner.save(session, tokens, expected_version)
     }
 }
@@ -132,6 +150,44 @@ async fn serve(manager: &TokenManager, run: Duration) {
             .expect("a token within the request timeout");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// Reads a token every 20 ms for `run`; the longest a read waited.
+async fn longest_wait(manager: &TokenManager, run: Duration) -> Duration {
+    let until = Instant::now() + run;
+    let mut longest = Duration::ZERO;
+    while Instant::now() < until {
+        let asked = Instant::now();
+        manager.token().await.expect("a token");
+        longest = longest.max(asked.elapsed());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    longest
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frozen_store_keeps_no_caller_waiting_longer_than_a_request_timeout() {
+    let server = server(Duration::from_secs(2), Duration::from_secs(600));
+    // Every answer takes a tenth of a second, as over a network.
+    server.set_persistent_fault(Target::Both, Some(Fault::delay(Duration::from_millis(100))));
+    let (_dir, path) = file_store();
+    let store = FaultyStore::new(&path, Mode::Up);
+    let manager = manager(&server, &store);
+    let before = longest_wait(&manager, Duration::from_millis(500)).await;
+    store.set(Mode::Frozen);
+    let frozen = longest_wait(&manager, Duration::from_secs(5)).await;
+    store.set(Mode::Up);
+    let after = longest_wait(&manager, Duration::from_secs(2)).await;
+    manager.shutdown().await;
+    eprintln!("longest waits: {before:?} before, {frozen:?} frozen, {after:?} after");
+    // The request timeout is 2 s.
+    for (when, waited) in [("frozen", frozen), ("after", after)] {
+        assert!(
+            waited <= Duration::from_secs(2),
+            "{when}: a caller waited {waited:?} for a token"
+        );
+    }
+    assert_eq!(server.refused_refreshes(), 0, "a refresh token spent twice");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -189,16 +245,25 @@ async fn unreachable_lock_is_not_followed_by_a_reload() {
     store.set(Mode::Unreachable);
     serve(&manager, Duration::from_secs(3)).await;
     manager.shutdown().await;
-    let calls: Vec<Call> = store.calls().into_iter().map(|(_, call)| call).collect();
+    let calls = store.calls();
     let failed_lock = calls
         .iter()
-        .rposition(|call| matches!(call, Call::Lock(_)))
+        .rposition(|(_, call)| matches!(call, Call::Lock(_)))
         .expect("the lock was asked for at the refresh point");
-    assert_ne!(
-        calls.get(failed_lock + 1),
-        Some(&Call::Load),
-        "a reload right after the unreachable lock: {calls:?}"
-    );
+    // The next call is the first try of the resting store, a second later.
+    if let Some((at, next)) = calls.get(failed_lock + 1) {
+        let after = at.saturating_duration_since(calls[failed_lock].0);
+        assert!(
+            after >= Duration::from_millis(900),
+            "{next:?} {after:?} after the unreachable lock: {calls:?}"
+        );
+    }
+    // Nor is a store that does not answer asked for its lock again.
+    let locks_while_down = calls
+        .iter()
+        .filter(|(at, call)| *at > went_down && matches!(call, Call::Lock(_)))
+        .count();
+    assert_eq!(locks_while_down, 1, "{calls:?}");
     // The session in the store is left to others: a login of its own first.
     let first = server
         .log()

@@ -88,6 +88,9 @@ impl Engine {
     pub fn wake(&mut self, now: Instant) {
         let wall = self.wall();
         self.core.handle_clocks(now, wall);
+        if let Some(store) = self.store.as_mut() {
+            store.give_up_overdue_lock(&mut self.core, now);
+        }
     }
 
     /// Applies a handle's command (see [`Command::apply`]).

@@ -18,6 +18,11 @@
 //!   it), loads again, and uses a newer session found there instead of
 //!   sending. Nothing is sent while a store call is under way, and the
 //!   token served keeps being served while it is usable.
+//! - **No caller waits on the store past a request timeout**: a lock call
+//!   still under way half a request timeout after the served token's
+//!   usable deadline is given up on ([`StoreLink::give_up_overdue_lock`]),
+//!   as a lock not had (below); a store that does not answer is not asked
+//!   for its lock at all until it answers again.
 //! - **No refresh token spent twice when the lock cannot be had**: the
 //!   refresh token held (which the store may hand to another process) is
 //!   dropped unsent, and the request due is an API-key login that starts a
@@ -35,10 +40,13 @@
 //!
 //! A store that cannot be reached never stops a manager: a server store
 //! that does not answer ([`StoreError::Unreachable`]) is warned about once,
-//! then left alone and tried again after 1 s, doubling up to 60 s, until
-//! it answers and sharing resumes (a store restarted empty gets this
-//! manager's session). Meanwhile the manager runs as it would without a
-//! store, never sending a refresh token it got from the store.
+//! then left alone and probed with a load (which holds no request back)
+//! after 1 s, doubling up to 60 s, until it answers and sharing resumes (a
+//! store restarted empty gets this manager's session). Meanwhile the
+//! manager runs as it would without a store, never sending a refresh token
+//! the store may hold: one it got from the store, or one whose save did
+//! not get an answer (a frozen server may still run that save when it
+//! wakes).
 
 use std::fmt;
 use std::sync::Arc;
@@ -120,9 +128,21 @@ enum Done {
 #[derive(Clone, Copy, Debug)]
 enum Pending {
     Load,
-    Lock,
+    /// The lock and a reload; given up on at `give_up_at` (see
+    /// [`StoreLink::give_up_overdue_lock`]).
+    Lock {
+        give_up_at: Option<Instant>,
+    },
+    /// A lock given up on while its call was under way: its outcome only
+    /// tells whether the store answers, and a lock it took is released.
+    Abandoned,
+    /// A load that only tells whether an unreachable store is back.
+    Probe,
     Release,
-    Save { token_version: u64, attempt: u8 },
+    Save {
+        token_version: u64,
+        attempt: u8,
+    },
 }
 
 /// One manager's link to a shared store: the store, its session key, the
@@ -203,12 +223,15 @@ impl StoreLink {
         self.stale = self.pending.is_some();
     }
 
-    /// When the driver must wake to try an unreachable store again (not
-    /// while a try is under way: its end wakes the driver).
+    /// When the driver must wake for the store: to try an unreachable
+    /// store again (not while a try is under way: its end wakes the
+    /// driver), or to give up on a lock call.
     pub fn next_wake(&self) -> Option<Instant> {
-        self.outage
-            .filter(|_| self.pending.is_none())
-            .map(|outage| outage.retry_at)
+        match self.pending {
+            None => self.outage.map(|outage| outage.retry_at),
+            Some(Pending::Lock { give_up_at }) => give_up_at,
+            Some(_) => None,
+        }
     }
 
     /// The store is left alone until its next try.
@@ -226,20 +249,45 @@ impl StoreLink {
         self.guard.is_some()
     }
 
-    /// A job is under way: nothing may be sent until it is finished.
+    /// A job is under way that the request due must wait for (a probe of
+    /// an unreachable store and a lock given up on hold nothing back).
     pub fn busy(&self) -> bool {
-        self.pending.is_some()
+        self.pending
+            .is_some_and(|pending| !matches!(pending, Pending::Probe | Pending::Abandoned))
     }
 
-    /// The core is due to send but must take the store's lock first.
+    /// The core is due to send but must take the store's lock first (not
+    /// while the store is unreachable: the request goes without it).
     pub fn must_lock(&self, core: &AuthCore, now: Instant) -> bool {
-        self.guard.is_none() && !self.unlocked && !self.resting(now) && core.due(now).is_some()
+        self.guard.is_none() && !self.unlocked && self.outage.is_none() && core.due(now).is_some()
+    }
+
+    /// Gives up on a lock call still under way half a request timeout
+    /// after the token served when it began stopped being usable: its
+    /// callers have waited that long, and a store that takes longer
+    /// (frozen, or a holder stuck past the refresh window) would keep them
+    /// waiting past a request timeout, when a login of this manager's own
+    /// fits in the other half. The refresh token held is dropped unsent, as
+    /// for any lock not had.
+    pub fn give_up_overdue_lock(&mut self, core: &mut AuthCore, now: Instant) {
+        if let Some(Pending::Lock {
+            give_up_at: Some(at),
+        }) = self.pending
+            && now >= at
+        {
+            tracing::debug!("the token store's lock is overdue: logging in");
+            self.pending = Some(Pending::Abandoned);
+            self.lock_unavailable(core, now);
+        }
     }
 
     /// The core's tokens are new and not saved yet (nor given up on, nor
-    /// waiting for an unreachable store): they must not be published.
+    /// waiting for a store that does not answer or a lock given up on):
+    /// they must not be published.
     pub fn holds_back(&self, core: &AuthCore) -> bool {
-        self.outage.is_none() && self.wants_save(core)
+        self.outage.is_none()
+            && !matches!(self.pending, Some(Pending::Abandoned))
+            && self.wants_save(core)
     }
 
     fn wants_save(&self, core: &AuthCore) -> bool {
@@ -263,14 +311,24 @@ impl StoreLink {
         if self.pending.is_some() {
             return None;
         }
-        if self.resting(now) {
+        let (store, key) = (Arc::clone(&self.store), self.key.clone());
+        if self.outage.is_some() {
+            // No lock and no save while the store does not answer: a
+            // request waits for neither. A refresh token the store may
+            // hold is never sent meanwhile.
             if self.shared && core.due(now).is_some() {
                 core.handle_store_lock_unavailable(now);
                 self.shared = false;
             }
-            return None;
+            if self.resting(now) {
+                return None;
+            }
+            let guard = self.guard.take();
+            return Some(self.start(Pending::Probe, move || {
+                drop(guard);
+                Done::Loaded(store.load(&key))
+            }));
         }
-        let (store, key) = (Arc::clone(&self.store), self.key.clone());
         if !self.started {
             self.started = true;
             return Some(self.start(Pending::Load, move || Done::Loaded(store.load(&key))));
@@ -309,6 +367,10 @@ impl StoreLink {
             }));
         }
         if self.must_lock(core, now) {
+            let grace = core.config().policy().request_timeout / 2;
+            let give_up_at = core
+                .access_token(now)
+                .map(|token| token.usable_until() + grace);
             let deadline = now + lock_wait(core.config());
             let lock = move || {
                 let guard = store.lock_for_update(&key, deadline);
@@ -320,11 +382,7 @@ impl StoreLink {
                 };
                 Done::Locked(guard, reload)
             };
-            return Some(self.start(Pending::Lock, lock));
-        }
-        if self.outage.is_some() {
-            // Nothing else needs the store: a load tells whether it is back.
-            return Some(self.start(Pending::Load, move || Done::Loaded(store.load(&key))));
+            return Some(self.start(Pending::Lock { give_up_at }, lock));
         }
         None
     }
@@ -356,12 +414,23 @@ impl StoreLink {
                     self.restore(core, saved, now, wall);
                 }
             }
-            (Pending::Lock, Some(Done::Locked(guard, loaded))) => {
+            (Pending::Probe, Some(Done::Loaded(loaded))) => self.heard(loaded, now),
+            (Pending::Lock { .. }, Some(Done::Locked(guard, loaded))) => {
                 self.locked_and_loaded(core, guard, loaded, now, wall);
             }
-            (Pending::Lock, None) => {
+            (Pending::Lock { .. }, None) => {
                 tracing::warn!("the token store's lock call did not finish");
                 self.lock_unavailable(core, now);
+            }
+            (Pending::Abandoned, Some(Done::Locked(guard, loaded))) => {
+                // A lock taken late is held, and released once idle.
+                match guard {
+                    Ok(guard) => self.guard = Some(guard),
+                    Err(error) => self.failed(&error, now),
+                }
+                if let Some(loaded) = loaded {
+                    self.heard(loaded, now);
+                }
             }
             (
                 Pending::Save {
@@ -432,6 +501,15 @@ impl StoreLink {
             self.unlocked = false;
         }
         restored
+    }
+
+    /// Notes whether the store answered a load, without using what it
+    /// held (a request may be in flight).
+    fn heard(&mut self, loaded: Loaded, now: Instant) {
+        match loaded {
+            Ok(_) => self.answered(),
+            Err(error) => self.failed(&error, now),
+        }
     }
 
     /// A loaded snapshot, or `None` (noted when the store failed).
@@ -512,8 +590,13 @@ impl StoreLink {
                     self.failed_save = Some(token_version);
                 }
             }
-            // Saved again once the store is back.
-            Err(error @ StoreError::Unreachable { .. }) => self.failed(&error, now),
+            // Saved again once the store is back. The save may yet land (a
+            // frozen server runs it when it wakes): these tokens may be
+            // the store's, and their refresh token is not sent unlocked.
+            Err(error @ StoreError::Unreachable { .. }) => {
+                self.shared = true;
+                self.failed(&error, now);
+            }
             Err(error) => {
                 self.failed(&error, now);
                 self.failed_save = Some(token_version);
