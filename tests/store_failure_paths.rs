@@ -30,6 +30,9 @@ enum Mode {
     /// after [`FROZEN_FOR`]; the lock at its deadline (a waiter that began
     /// polling the lock before the server stopped waits that long).
     Frozen,
+    /// Loads and saves work; the lock is granted, but only after
+    /// [`LATE_BY`] (a store that answers long after the refresh window).
+    LockLate,
     /// Every call works.
     Up,
 }
@@ -37,6 +40,9 @@ enum Mode {
 /// How long a call to a frozen store takes to fail: a server store's I/O
 /// timeout, as long as the request timeout here.
 const FROZEN_FOR: Duration = Duration::from_secs(2);
+
+/// How long a late lock takes to be granted.
+const LATE_BY: Duration = Duration::from_millis(2500);
 
 /// One call the store saw.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,6 +99,10 @@ impl FaultyStore {
                 let until = deadline.unwrap_or(started + FROZEN_FOR);
                 std::thread::sleep(until.saturating_duration_since(Instant::now()));
                 Err(unreachable(io::ErrorKind::TimedOut))
+            }
+            Mode::LockLate if fails_in == Mode::LockTimesOut => {
+                std::thread::sleep(LATE_BY);
+                Ok(())
             }
             Mode::LockTimesOut if fails_in == Mode::LockTimesOut => Err(StoreError::LockTimeout {
                 path: "tokens.json.update.lock".into(),
@@ -188,6 +198,45 @@ async fn frozen_store_keeps_no_caller_waiting_longer_than_a_request_timeout() {
         );
     }
     assert_eq!(server.refused_refreshes(), 0, "a refresh token spent twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lock_granted_after_it_was_given_up_on_costs_a_login_and_is_released() {
+    let server = server(Duration::from_secs(2), Duration::from_secs(600));
+    server.set_persistent_fault(Target::Both, Some(Fault::delay(Duration::from_millis(100))));
+    let (_dir, path) = file_store();
+    let store = FaultyStore::new(&path, Mode::Up);
+    let manager = manager(&server, &store);
+    longest_wait(&manager, Duration::from_millis(500)).await;
+    let late_from = Instant::now();
+    store.set(Mode::LockLate);
+    // One refresh point: the lock is asked for and given up on at the
+    // token's deadline plus half the request timeout, before it is granted.
+    let waited = longest_wait(&manager, Duration::from_millis(2500)).await;
+    store.set(Mode::Up);
+    longest_wait(&manager, Duration::from_secs(3)).await;
+    assert!(
+        waited <= Duration::from_secs(2),
+        "a caller waited {waited:?} for a token"
+    );
+    let first = server
+        .log()
+        .into_iter()
+        .find(|logged| logged.at > late_from)
+        .expect("a request at the refresh point");
+    assert_eq!(
+        first.endpoint,
+        Endpoint::Token,
+        "the manager did not give up on the late lock and log in"
+    );
+    // The lock granted late was released: another process can take it.
+    let key = session_key(&server);
+    let taken = FileStore::new(&path)
+        .lock_for_update(&key, Instant::now() + Duration::from_secs(1))
+        .map(drop);
+    manager.shutdown().await;
+    assert!(taken.is_ok(), "the late lock was kept: {taken:?}");
+    assert_eq!(server.refused_refreshes(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
