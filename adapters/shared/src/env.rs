@@ -119,3 +119,34 @@ fn text(
             .map_err(|_| ConfigError::NotUnicode(name)),
     }
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::collections::HashMap;
+    use std::os::unix::fs::PermissionsExt as _;
+
+    use super::*;
+
+    fn found(vars: &HashMap<&str, OsString>) -> FoundSecret {
+        api_key_secret_from_vars(|name| vars.get(name).cloned())
+            .expect("readable")
+            .expect("a secret")
+    }
+
+    #[test]
+    fn only_a_secret_file_open_to_others_draws_a_warning() {
+        let dir = tempfile::tempdir().expect("a directory");
+        let path = dir.path().join("secret");
+        std::fs::write(&path, "file-secret\n").expect("written");
+        let from_file = HashMap::from([(ENV_API_KEY_SECRET_FILE, path.clone().into())]);
+
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        assert_eq!(found(&from_file).warning(), None, "a private file");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        let warning = found(&from_file).warning().expect("a warning");
+        assert!(warning.contains("0644"), "{warning}");
+
+        let from_variable = HashMap::from([(ENV_API_KEY_SECRET, OsString::from("var-secret"))]);
+        assert_eq!(found(&from_variable).warning(), None, "a variable");
+    }
+}
