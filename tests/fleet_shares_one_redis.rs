@@ -278,9 +278,9 @@ fn redis_frozen_for_5_s_spends_no_refresh_token_twice() {
 
     let outcome = run_fleet(&mut redis, false, |redis, run| {
         std::thread::sleep(run / 3);
-        redis.signal("-STOP");
+        redis.freeze();
         std::thread::sleep(Duration::from_secs(5));
-        redis.signal("-CONT");
+        redis.thaw();
     });
 
     outcome.report("Redis frozen for 5 s");

@@ -12,16 +12,14 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use common::redis::RedisServer;
 use common::{config, server, session_key};
 use revault_auth::tokio::{ReqwestTransport, TokenManager, TokenStore as _};
-use revault_auth_mock::{Endpoint, MockServer};
+use revault_auth_mock::Endpoint;
 use revault_auth_store_redis::RedisStore;
 use tracing_subscriber::layer::SubscriberExt as _;
 
@@ -36,102 +34,7 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Warnings {
     }
 }
 
-/// A `redis-server` on `port`, with nothing saved to disk.
-struct Redis {
-    port: u16,
-    dir: tempfile::TempDir,
-    child: Option<Child>,
-}
-
-impl Redis {
-    /// A port for a server not started yet; `None` (the test skipped)
-    /// without `redis-server`.
-    fn installed() -> Option<Self> {
-        let installed = Command::new("redis-server")
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|status| status.success());
-        if !installed {
-            assert!(
-                std::env::var_os("REVAULT_REQUIRE_REDIS").is_none(),
-                "redis-server is not installed and REVAULT_REQUIRE_REDIS is set"
-            );
-            let _ = writeln!(
-                std::io::stderr(),
-                "redis-server is not installed: test skipped"
-            );
-            return None;
-        }
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
-        Some(Self {
-            port,
-            dir: tempfile::tempdir().expect("a private directory"),
-            child: None,
-        })
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
-    }
-
-    fn start(&mut self) {
-        let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .arg("--dir")
-            .arg(self.dir.path())
-            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server starts");
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !self.answers() {
-            assert!(Instant::now() < deadline, "redis-server did not come up");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn answers(&self) -> bool {
-        let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) else {
-            return false;
-        };
-        let mut answer = [0; 5];
-        stream.write_all(b"PING\r\n").is_ok()
-            && stream.read_exact(&mut answer).is_ok()
-            && &answer == b"+PONG"
-    }
-
-    fn signal(&self, signal: &str) {
-        let pid = self.child.as_ref().expect("running").id().to_string();
-        let status = Command::new("kill")
-            .args([signal, &pid])
-            .status()
-            .expect("kill");
-        assert!(status.success(), "kill {signal}");
-    }
-
-    /// Killed with everything it held.
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-fn store(redis: &Redis) -> RedisStore {
+fn store(redis: &RedisServer) -> RedisStore {
     RedisStore::connect(&redis.url())
         .expect("a loopback URL")
         .with_io_timeout(Duration::from_millis(300))
@@ -152,18 +55,9 @@ async fn serve_until(manager: &TokenManager, what: &str, mut done: impl FnMut() 
     }
 }
 
-fn refused_refreshes(server: &MockServer) -> usize {
-    server
-        .log()
-        .iter()
-        .filter(|logged| logged.endpoint == Endpoint::Refresh)
-        .filter(|logged| logged.status.is_some_and(|status| status != 200))
-        .count()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_down_at_start_then_killed_and_restarted_empty_gets_the_session() {
-    let Some(mut redis) = Redis::installed() else {
+    let Some(mut redis) = RedisServer::down() else {
         return;
     };
     let warnings = Arc::new(AtomicUsize::new(0));
@@ -182,7 +76,7 @@ async fn redis_down_at_start_then_killed_and_restarted_empty_gets_the_session() 
     serve_until(&manager, "serving alone", || Instant::now() >= alone_until).await;
     assert!(server.token_requests() >= 1, "a session of its own");
 
-    redis.start();
+    redis.run();
     let reader = store(&redis);
     let saved = || reader.load(&key).ok().flatten().is_some();
     serve_until(&manager, "the session never reached Redis", saved).await;
@@ -193,7 +87,7 @@ async fn redis_down_at_start_then_killed_and_restarted_empty_gets_the_session() 
         Instant::now() >= killed_until
     })
     .await;
-    redis.start();
+    redis.run();
     serve_until(
         &manager,
         "the session never reached the restarted Redis",
@@ -202,16 +96,16 @@ async fn redis_down_at_start_then_killed_and_restarted_empty_gets_the_session() 
     .await;
 
     manager.shutdown().await;
-    assert_eq!(refused_refreshes(&server), 0, "a refresh token spent twice");
+    assert_eq!(server.refused_refreshes(), 0, "a refresh token spent twice");
     assert_eq!(warnings.load(Ordering::SeqCst), 2, "one warning per outage");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_frozen_past_the_lock_deadline_then_continued() {
-    let Some(mut redis) = Redis::installed() else {
+    let Some(mut redis) = RedisServer::down() else {
         return;
     };
-    redis.start();
+    redis.run();
     let server = server(Duration::from_secs(2), Duration::from_secs(600));
     let key = session_key(&server);
     let transport = ReqwestTransport::new().expect("client");
@@ -229,21 +123,21 @@ async fn redis_frozen_past_the_lock_deadline_then_continued() {
 
     // Frozen past the lock deadline (2 s request timeout and a second),
     // through a refresh point or two.
-    redis.signal("-STOP");
+    redis.freeze();
     let frozen_at = Instant::now();
     let frozen_until = Instant::now() + Duration::from_secs(4);
     serve_until(&manager, "serving with Redis frozen", || {
         Instant::now() >= frozen_until
     })
     .await;
-    redis.signal("-CONT");
+    redis.thaw();
     serve_until(&manager, "no session saved after Redis continued", || {
         version().is_some_and(|now| now > before)
     })
     .await;
 
     manager.shutdown().await;
-    assert_eq!(refused_refreshes(&server), 0, "a refresh token spent twice");
+    assert_eq!(server.refused_refreshes(), 0, "a refresh token spent twice");
     // The refresh token in Redis is left to whoever holds the lock.
     let first = server
         .log()

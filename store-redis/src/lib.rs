@@ -60,6 +60,8 @@ mod lock;
 mod pool;
 mod scripts;
 mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use config::{ConfigError, PASSWORD_FILE_VAR};
 pub use keys::{DEFAULT_PREFIX, SessionKeys};

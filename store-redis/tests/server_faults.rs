@@ -48,7 +48,7 @@ fn a_frozen_server_fails_the_update_lock_by_its_deadline() {
     // One call first, so a connection to the server is already open.
     assert!(store.load(&key()).expect("load").is_none());
 
-    server.signal("-STOP");
+    server.freeze();
     let deadline = Instant::now() + Duration::from_millis(800);
     let error = store.lock_for_update(&key(), deadline).expect_err("frozen");
     let late = Instant::now().saturating_duration_since(deadline);
@@ -69,7 +69,7 @@ fn a_frozen_server_fails_the_update_lock_by_its_deadline() {
         started.elapsed()
     );
 
-    server.signal("-CONT");
+    server.thaw();
     // The lock the frozen server may have taken late expires within its
     // TTL; the store works again.
     let _guard = store
