@@ -36,5 +36,6 @@ mod store_one_session_per_account;
 mod store_reuses_newer_session;
 mod store_saves_before_publish;
 mod store_start_from_saved;
+mod untrusted_certificate;
 mod update_api_key;
 mod wall_clock_jump;
