@@ -1,12 +1,14 @@
-//! The default transport trusts the platform's certificate roots: a private
-//! CA named by `SSL_CERT_FILE` is trusted, the same server refused without
-//! it. Run in a child process: the environment is the whole process's.
+//! Every manager's default transport trusts the platform's certificate
+//! roots: a private CA named by `SSL_CERT_FILE` is trusted, the same server
+//! refused without it. Run in a child process of this suite: the
+//! environment is the whole process's.
 
 use std::time::Duration;
 
-use revault_auth_core::{ApiKeySecret, Config, ErrorClass, TokenError};
+use revault_auth::{ApiKeySecret, Config, ErrorClass, TokenError};
 use revault_auth_mock::UntrustedTls;
-use revault_auth_ureq::BlockingTokenManager;
+
+use crate::manager::{AsyncStd, Manager, Options, Smol, Tokio, Ureq};
 
 const CHILD_URL: &str = "REVAULT_AUTH_PLATFORM_ROOTS_CHILD_URL";
 
@@ -22,7 +24,7 @@ fn a_ca_named_by_ssl_cert_file_is_trusted_and_refused_without_it() {
         command
             .args([
                 "--exact",
-                "platform_roots_child",
+                "platform_roots::platform_roots_child",
                 "--nocapture",
                 "--test-threads=1",
             ])
@@ -40,22 +42,17 @@ fn a_ca_named_by_ssl_cert_file_is_trusted_and_refused_without_it() {
     };
 
     let refused = child(false);
-    assert!(refused.contains("answer: untrusted"), "{refused}");
+    assert_eq!(refused.matches(": untrusted").count(), 4, "{refused}");
     assert_eq!(server.handshakes(), 0, "the certificate was refused");
     let trusted = child(true);
     // The server answers 404 once the handshake is through.
-    assert!(trusted.contains("answer: misconfigured"), "{trusted}");
-    assert!(server.handshakes() >= 1, "the certificate was trusted");
+    assert_eq!(trusted.matches(": misconfigured").count(), 4, "{trusted}");
+    assert!(server.handshakes() >= 4, "the certificate was trusted");
 }
 
-/// The child: one token request through the default transport, whose
-/// outcome it prints.
-#[test]
-fn platform_roots_child() {
-    let Some(url) = std::env::var_os(CHILD_URL) else {
-        return;
-    };
-    let url = url.into_string().expect("url");
+/// One token request through `M`'s default transport to `url`: what came
+/// of it.
+fn answer<M: Manager>(url: &str) -> String {
     let config = Config::builder(
         format!("{url}/v1/rest"),
         "workspace",
@@ -64,10 +61,13 @@ fn platform_roots_child() {
     )
     .build()
     .expect("config");
-    let manager = BlockingTokenManager::new(config)
-        .expect("manager")
-        .wait_timeout(Duration::from_secs(2));
-    let answer = match manager.token() {
+    let answer = M::run(async {
+        let manager = M::build(config, Options::wait(Duration::from_secs(2)));
+        let answer = manager.token().await;
+        manager.shutdown().await;
+        answer
+    });
+    match answer {
         Err(TokenError::Failed(error)) if error.class() == ErrorClass::Misconfigured => {
             "misconfigured".to_owned()
         }
@@ -75,6 +75,22 @@ fn platform_roots_child() {
             cause: Some(cause), ..
         }) if cause.as_str().contains("certificate") => "untrusted".to_owned(),
         other => format!("{other:?}"),
+    }
+}
+
+/// The child: prints each manager's answer.
+#[test]
+fn platform_roots_child() {
+    let Some(url) = std::env::var_os(CHILD_URL) else {
+        return; // only meaningful in the child process
     };
-    println!("answer: {answer}");
+    let url = url.into_string().expect("url");
+    for (name, answer) in [
+        ("tokio", answer::<Tokio>(&url)),
+        ("async_std", answer::<AsyncStd>(&url)),
+        ("smol", answer::<Smol>(&url)),
+        ("ureq", answer::<Ureq>(&url)),
+    ] {
+        println!("{name}: {answer}");
+    }
 }
