@@ -22,6 +22,7 @@ mod insecure_url;
 mod invalidate_after_401;
 mod lifecycle;
 mod no_redirect;
+mod panicking_transport;
 mod platform_roots;
 mod reader;
 mod reauth_after_rejected_refresh;

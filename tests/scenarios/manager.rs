@@ -30,6 +30,60 @@ pub enum Via {
     FollowingClient,
     /// The core's scripted server, no network.
     Scripted(ScriptedTransport),
+    /// The adapter's own client behind [`Panicky`].
+    Panicky,
+}
+
+/// A transport whose first send panics when called and whose second
+/// panics when polled (an async one; a blocking one panics when called
+/// again), then hands requests to `inner`.
+pub struct Panicky<T> {
+    inner: T,
+    sends: std::sync::atomic::AtomicUsize,
+}
+
+impl<T> Panicky<T> {
+    fn new(inner: T) -> Self {
+        Self {
+            inner,
+            sends: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    /// This send's number, counted from 1.
+    fn count(&self) -> usize {
+        self.sends.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1
+    }
+}
+
+impl<T: revault_auth::AsyncTransport> revault_auth::AsyncTransport for Panicky<T> {
+    fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+        limits: revault_auth::Limits,
+    ) -> impl Future<Output = Result<http::Response<Vec<u8>>, revault_auth::core::TransportError>> + Send
+    {
+        let send = self.count();
+        assert_ne!(send, 1, "a transport that panics when called");
+        let sending = (send > 2).then(|| self.inner.send(request, limits));
+        async move {
+            match sending {
+                Some(sending) => sending.await,
+                None => panic!("a transport that panics when polled"),
+            }
+        }
+    }
+}
+
+impl<T: revault_auth::BlockingTransport> revault_auth::BlockingTransport for Panicky<T> {
+    fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+        limits: revault_auth::Limits,
+    ) -> Result<http::Response<Vec<u8>>, revault_auth::core::TransportError> {
+        assert!(self.count() > 2, "a transport that panics when called");
+        self.inner.send(request, limits)
+    }
 }
 
 /// What a scenario may set on a manager's builder.
@@ -237,6 +291,10 @@ impl Manager for Tokio {
                 finish!(TokenManager::builder(config, transport), options)
             }
             Via::Scripted(transport) => finish!(TokenManager::builder(config, transport), options),
+            Via::Panicky => {
+                let transport = Panicky::new(ReqwestTransport::new().expect("a client"));
+                finish!(TokenManager::builder(config, transport), options)
+            }
         };
         Self(built.expect("a manager"))
     }
@@ -308,6 +366,10 @@ impl<E: Executor> Manager for AsyncIo<E> {
                 finish!(TokenManager::builder(config, transport), options)
             }
             Via::Scripted(transport) => finish!(TokenManager::builder(config, transport), options),
+            Via::Panicky => {
+                let transport = Panicky::new(UreqTransport::new());
+                finish!(TokenManager::builder(config, transport), options)
+            }
         };
         Self(built.expect("a manager"), PhantomData)
     }
@@ -342,6 +404,9 @@ impl Manager for Ureq {
             Via::Default => builder,
             Via::FollowingClient => builder.agent(following_agent()),
             Via::Scripted(transport) => builder.transport(transport),
+            Via::Panicky => {
+                builder.transport(Panicky::new(revault_auth::ureq::UreqTransport::new()))
+            }
         };
         Self(finish!(builder, options))
     }
