@@ -1,6 +1,8 @@
 //! Secret hygiene: full flows through every adapter with tracing captured
-//! at TRACE, and the Debug of every public type and error along the way;
-//! none may show the API key secret, an access token or a refresh token.
+//! at TRACE (the tokio driver's included, which logs to the subscriber
+//! current where the manager was built), and the Debug of every public
+//! type and error along the way; none may show the API key secret, an
+//! access token or a refresh token.
 //! The emulator issues JWTs, which all start with `eyJ` (base64 of `{"`),
 //! so any token fragment in the output is caught, not just whole tokens.
 
@@ -83,6 +85,12 @@ fn no_secret_in_trace_logs_debug_output_or_errors() {
         }
         manager.shutdown().await;
     });
+    // The driver, polled on the runtime's worker threads, logs to the
+    // subscriber that was this thread's default when it was built.
+    let tokio_logs = String::from_utf8(capture.0.lock().expect("capture").clone()).expect("utf8");
+    for line in ["sending token request", "status=500", "status=401"] {
+        assert!(tokio_logs.contains(line), "no {line:?} in {tokio_logs}");
+    }
 
     // ureq (blocking)
     let server = MockServer::start_background(common::mock_config(
