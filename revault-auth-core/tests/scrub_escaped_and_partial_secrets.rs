@@ -120,3 +120,14 @@ fn bidi_characters_in_a_refused_url_are_shown_escaped() {
     assert!(!shown.contains('\u{202e}'), "{shown:?}");
     assert!(shown.contains("\\u{202e}"), "{shown:?}");
 }
+
+#[test]
+fn a_text_that_is_exactly_one_piece_is_scrubbed() {
+    let secret = "0123456789abcdef-exact-piece";
+    let piece: String = secret.chars().skip(3).take(MIN_SCRUBBED_CHARS).collect();
+    let shown = scrub_server_text(&piece, &[secret]);
+    assert!(!shown.contains(&piece), "{shown}");
+    // One character short of a piece is left as it is.
+    let short: String = piece.chars().skip(1).collect();
+    assert_eq!(scrub_server_text(&short, &[secret]), short);
+}
