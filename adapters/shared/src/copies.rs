@@ -320,6 +320,27 @@ mod tests {
     }
 
     #[test]
+    fn a_thread_reading_two_managers_in_turn_keeps_a_copy_of_each() {
+        let (first, second) = (token(), token());
+        let a = read(105, 1, &first);
+        let b = read(106, 1, &second);
+        // Back to the first manager: its copy is found again, not remade.
+        let again = read(105, 1, &first);
+        assert!(
+            Arc::ptr_eq(&a, &again),
+            "the first manager's copy was remade"
+        );
+        let b_again = read(106, 1, &second);
+        assert!(
+            Arc::ptr_eq(&b, &b_again),
+            "the second manager's copy was remade"
+        );
+        for handle in [a, b, again, b_again] {
+            give_back(handle);
+        }
+    }
+
+    #[test]
     fn a_spare_is_never_served_for_a_newer_version() {
         let old = token();
         let handle = read(104, 1, &old);
