@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use common::redis::RedisServer;
 use common::{config, server, session_key};
 use revault_auth::tokio::{ReqwestTransport, TokenManager, TokenStore as _};
-use revault_auth_mock::Endpoint;
+use revault_auth_mock::{Endpoint, MockServer};
 use revault_auth_store_redis::RedisStore;
 use tracing_subscriber::layer::SubscriberExt as _;
 
@@ -38,6 +38,15 @@ fn store(redis: &RedisServer) -> RedisStore {
     RedisStore::connect(&redis.url())
         .expect("a loopback URL")
         .with_io_timeout(Duration::from_millis(300))
+}
+
+/// A tokio manager of the emulator's session on `redis`.
+fn manager(server: &MockServer, redis: &RedisServer) -> TokenManager {
+    let transport = ReqwestTransport::new().expect("client");
+    TokenManager::builder(config(server), transport)
+        .with_store(store(redis))
+        .build()
+        .expect("manager")
 }
 
 /// Serves tokens (each within the request timeout) until `done` or the
@@ -65,11 +74,7 @@ async fn redis_down_at_start_then_killed_and_restarted_empty_gets_the_session() 
     let _logging = tracing::subscriber::set_default(subscriber);
     let server = server(Duration::from_secs(2), Duration::from_secs(600));
     let key = session_key(&server);
-    let transport = ReqwestTransport::new().expect("client");
-    let manager = TokenManager::builder(config(&server), transport)
-        .with_store(store(&redis))
-        .build()
-        .expect("manager");
+    let manager = manager(&server, &redis);
 
     // Down at start: alone, through a refresh point.
     let alone_until = Instant::now() + Duration::from_secs(2);
@@ -102,17 +107,12 @@ async fn redis_down_at_start_then_killed_and_restarted_empty_gets_the_session() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_frozen_past_the_lock_deadline_then_continued() {
-    let Some(mut redis) = RedisServer::down() else {
+    let Some(redis) = RedisServer::start() else {
         return;
     };
-    redis.run();
     let server = server(Duration::from_secs(2), Duration::from_secs(600));
     let key = session_key(&server);
-    let transport = ReqwestTransport::new().expect("client");
-    let manager = TokenManager::builder(config(&server), transport)
-        .with_store(store(&redis))
-        .build()
-        .expect("manager");
+    let manager = manager(&server, &redis);
     let reader = store(&redis);
     let version = || reader.load(&key).ok().flatten().map(|saved| saved.version);
     serve_until(&manager, "the session never reached Redis", || {

@@ -14,7 +14,7 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use revault_auth_store::{StoreError, UpdateGuard};
@@ -36,38 +36,30 @@ impl Local {
     /// Waits until no guard of this store holds or releases `key`, and
     /// marks it busy; `false` at the deadline.
     fn claim(&self, key: &str, deadline: Instant) -> bool {
-        let mut busy = self.busy.lock().unwrap_or_else(PoisonError::into_inner);
-        while busy.contains(key) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            busy = self
-                .freed
-                .wait_timeout(busy, left)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        }
-        busy.insert(key.to_owned());
-        true
+        self.wait(deadline, |busy| busy.contains(key))
+            .map(|mut busy| busy.insert(key.to_owned()))
+            .is_some()
     }
 
     /// Waits until no guard of this store holds or releases a lock;
     /// `false` at the deadline.
     pub(crate) fn settle(&self, deadline: Instant) -> bool {
-        let mut busy = self.busy.lock().unwrap_or_else(PoisonError::into_inner);
-        while !busy.is_empty() {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            busy = self
-                .freed
-                .wait_timeout(busy, left)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        }
-        true
+        self.wait(deadline, |busy| !busy.is_empty()).is_some()
+    }
+
+    /// The busy set once `blocked` no longer holds; `None` at the deadline.
+    fn wait(
+        &self,
+        deadline: Instant,
+        mut blocked: impl FnMut(&mut HashSet<String>) -> bool,
+    ) -> Option<MutexGuard<'_, HashSet<String>>> {
+        let busy = self.busy.lock().unwrap_or_else(PoisonError::into_inner);
+        let left = deadline.saturating_duration_since(Instant::now());
+        let (mut busy, _) = self
+            .freed
+            .wait_timeout_while(busy, left, &mut blocked)
+            .unwrap_or_else(PoisonError::into_inner);
+        (!blocked(&mut busy)).then_some(busy)
     }
 
     /// `key` is free again (released on the server, or never taken).
